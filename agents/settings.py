@@ -1,0 +1,86 @@
+"""sleuth's settings, one pydantic-settings model.
+
+Precedence: explicit values (CLI flags, keyword arguments) > `SLEUTH_*` environment variables >
+the TOML config file (`$SLEUTH_CONFIG`, else `config.toml` in the XDG config dir) > defaults.
+"""
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from tools import FetchLimits
+from tools.netguard import AddressPolicy
+
+
+def config_path() -> Path:
+    """The config file in use: `$SLEUTH_CONFIG`, else `<XDG config dir>/sleuth/config.toml`."""
+    explicit = os.environ.get("SLEUTH_CONFIG")
+    return Path(explicit) if explicit else platformdirs.user_config_path("sleuth") / "config.toml"
+
+
+class SettingsError(ValueError):
+    """The configuration (file, environment or flags) holds a value sleuth cannot use."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SLEUTH_", extra="forbid", validate_default=True)
+
+    data_dir: Path = Field(default_factory=lambda: platformdirs.user_data_path("sleuth"))
+    search_backend: Literal["auto", "duckduckgo", "local"] = "auto"
+    max_results: int = Field(10, ge=1, le=100)
+    search_timeout: float = Field(10.0, gt=0)
+    search_retries: int = Field(2, ge=0, le=10)
+    allow_private: bool = False
+    respect_robots: bool = False
+    fetch_concurrency: int = Field(32, ge=1, le=1024)
+    fetch_per_host: int = Field(4, ge=1, le=256)
+    connect_timeout: float = Field(5.0, gt=0)
+    read_timeout: float = Field(10.0, gt=0)
+    fetch_timeout: float = Field(30.0, gt=0)
+    max_page_bytes: int = Field(5_000_000, ge=1024)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_path()))
+
+    @classmethod
+    def load(cls, **overrides: object) -> "Settings":
+        """Settings from all sources; `overrides` (flags) whose value is None are left to the others."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        try:
+            return cls(**given)
+        except ValidationError as e:
+            err = e.errors()[0]
+            where = ".".join(str(p) for p in err["loc"]) or "settings"
+            raise SettingsError(f"Invalid setting {where}: {err['msg']}.") from None
+        except (OSError, ValueError) as e:  # an unreadable or malformed config file
+            raise SettingsError(f"The config file {config_path()} cannot be used: {e}.") from None
+
+    @property
+    def corpus_path(self) -> Path:
+        return self.data_dir / "corpus.db"
+
+    def fetch_limits(self) -> FetchLimits:
+        return FetchLimits(
+            max_connections=self.fetch_concurrency,
+            per_host=self.fetch_per_host,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            total_timeout=self.fetch_timeout,
+            max_bytes=self.max_page_bytes,
+            respect_robots=self.respect_robots,
+        )
+
+    def address_policy(self) -> AddressPolicy:
+        return AddressPolicy(allow_private=self.allow_private)

@@ -1,0 +1,128 @@
+"""The `sleuth` command line. Each command is a short function whose signature is its help text."""
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from agents.settings import Settings, SettingsError
+from cli import render
+from tools import Fetcher, ToolError
+from tools.netguard import AddressPolicy
+from tools.search import LocalIndex, make_backend
+
+app = typer.Typer(
+    help="sleuth: research a question on the web or in your documents, with cited answers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+index_app = typer.Typer(help="Manage the local corpus that `--backend local` searches.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+Backend = typer.Option("--backend", "-b", help="auto (web, falling back to local), duckduckgo or local.")
+Json = typer.Option("--json", help="Print JSON instead of formatted text.")
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Where sleuth keeps its data [env SLEUTH_DATA_DIR].")] = None,
+) -> None:
+    ctx.obj = {"data_dir": data_dir}
+
+
+def _settings(ctx: typer.Context, **flags: object) -> Settings:
+    return Settings.load(**ctx.obj, **flags)
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="What to search for.")],
+    backend: Annotated[Optional[str], Backend] = None,
+    max_results: Annotated[Optional[int], typer.Option("--max-results", "-n", help="How many hits.")] = None,
+    recency: Annotated[Optional[str], typer.Option(help="Only recent pages: day, week, month or year.")] = None,
+    json: Annotated[bool, Json] = False,
+) -> None:
+    """Search the web or the local corpus and list the hits."""
+    if recency not in (None, "day", "week", "month", "year"):
+        raise typer.BadParameter("must be day, week, month or year.", param_hint="--recency")
+    s = _settings(ctx, search_backend=backend, max_results=max_results)
+    engine = make_backend(s.search_backend, local=LocalIndex(s.corpus_path), timeout=s.search_timeout,
+                          retries=s.search_retries)
+    results = asyncio.run(engine.search(query, max_results=s.max_results, recency=recency))
+    if json:
+        render.as_json(results)
+    elif results:
+        render.hits(results)
+    else:
+        render.error(f"no results for {query!r}.")
+
+
+@app.command()
+def fetch(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(help="An http(s) URL, or sleuth://doc/<id> from the local corpus.")],
+    allow_private: Annotated[bool, typer.Option("--allow-private", help="Allow loopback and private addresses.")] = False,
+    robots: Annotated[Optional[bool], typer.Option("--robots/--no-robots", help="Respect robots.txt.")] = None,
+    json: Annotated[bool, Json] = False,
+) -> None:
+    """Fetch one page and print its main text."""
+    s = _settings(ctx, allow_private=allow_private or None, respect_robots=robots)
+
+    async def run():
+        async with Fetcher(s.fetch_limits(), s.address_policy(), LocalIndex(s.corpus_path)) as fetcher:
+            return await fetcher.fetch(url)
+
+    page = asyncio.run(run())
+    if json:
+        render.as_json(page)
+    elif page.text:
+        render.page(page)
+    if not page.text:
+        render.error(f"nothing readable at {url}: {(page.error or 'no text').rstrip('.')}.")
+        raise typer.Exit(1)
+
+
+@index_app.command("add")
+def index_add(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="JSONL, Markdown, text or HTML files, or folders of them.")],
+) -> None:
+    """Add documents to the local corpus (adding the same files again changes nothing)."""
+    index = LocalIndex(_settings(ctx).corpus_path)
+    for path in paths:
+        render.ingest(index.add(path))
+
+
+@index_app.command("stats")
+def index_stats(ctx: typer.Context, json: Annotated[bool, Json] = False) -> None:
+    """Show what the local corpus holds."""
+    index = LocalIndex(_settings(ctx).corpus_path)
+    stats = index.stats()
+    render.as_json(stats) if json else render.stats(stats)
+
+
+def main() -> None:
+    """The console script: user errors end in one line on stderr and a non-zero exit."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as e:  # usage errors: unknown flag, missing argument, bad value
+        ctx = getattr(e, "ctx", None)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        render.error(f"{e.format_message()}{hint}")
+        sys.exit(e.exit_code)
+    except (ToolError, SettingsError) as e:
+        render.error(str(e))
+        sys.exit(1)
+    except (typer.Abort, KeyboardInterrupt):
+        render.error("interrupted.")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()
