@@ -43,7 +43,7 @@ class DuckDuckGoSearch:
         try:
             rows = await asyncio.wait_for(
                 asyncio.to_thread(self._search_sync, query, max_results, recency),
-                timeout=self.timeout + 2,
+                timeout=self.timeout + 1,  # ddgs has its own timeout; this one catches a hang
             )
         except TimeoutError:
             raise SearchTimeout(f"DuckDuckGo did not answer within {self.timeout:g} s.") from None

@@ -106,13 +106,18 @@ class LocalIndex:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self._ready = False
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """A new connection per call: cheap, safe across threads, and each process has its own."""
+        if not self._ready:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(self.path, timeout=30)
-        con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA synchronous=NORMAL")
-        con.executescript(_SCHEMA)
+        if not self._ready:  # WAL is a property of the file: set once, it stays
+            con.execute("PRAGMA journal_mode=WAL")
+            con.executescript(_SCHEMA)
+            self._ready = True
         return con
 
     # ingest ---------------------------------------------------------------------------------
@@ -205,10 +210,12 @@ class LocalIndex:
             return []
         con = self._connect()
         try:
+            # `ORDER BY rank` lets FTS5 keep only the top rows while scoring; titles weigh 4x text.
             rows = con.execute(
                 """SELECT d.url, d.title, snippet(docs_fts, 1, '', '', '…', 32)
                    FROM docs_fts JOIN docs d ON d.id = docs_fts.rowid
-                   WHERE docs_fts MATCH ? ORDER BY bm25(docs_fts, 4.0, 1.0) LIMIT ?""",
+                   WHERE docs_fts MATCH ? AND rank MATCH 'bm25(4.0, 1.0)'
+                   ORDER BY rank LIMIT ?""",
                 (expr, max_results),
             ).fetchall()
         finally:

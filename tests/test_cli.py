@@ -1,0 +1,74 @@
+"""The `sleuth` command as a user runs it: a real process, real files, a real server on loopback."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tools.search import SAMPLE_CORPUS
+
+
+@pytest.fixture
+def sleuth(data_dir):
+    def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "cli", *args],
+            capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})},
+        )
+    return run
+
+
+def one_line_error(result: subprocess.CompletedProcess) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sleuth: "), result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def test_index_then_search_the_local_corpus(sleuth):
+    added = sleuth("index", "add", str(SAMPLE_CORPUS))
+    assert added.returncode == 0 and "301 added" in added.stdout
+    result = sleuth("search", "--backend", "local", "--json", "-n", "3", "Kentucky Tavern manufacturer")
+    assert result.returncode == 0, result.stderr
+    hits = json.loads(result.stdout)
+    assert len(hits) == 3 and hits[0]["title"] == "Kentucky Tavern"
+    assert hits[0]["url"] == "sleuth://doc/musique:536a2d140cdd"
+    human = sleuth("search", "--backend", "local", "Kentucky Tavern")
+    assert "Kentucky Tavern" in human.stdout and "sleuth://doc/" in human.stdout
+    stats = json.loads(sleuth("index", "stats", "--json").stdout)
+    assert stats["documents"] == 301
+    again = sleuth("index", "add", str(SAMPLE_CORPUS))
+    assert "0 added" in again.stdout and "301 unchanged" in again.stdout
+
+
+def test_fetch_a_page_and_a_local_document(sleuth, server):
+    refused = sleuth("fetch", server.url + "/article")
+    assert refused.returncode == 1 and "--allow-private" in one_line_error(refused)
+    page = sleuth("fetch", "--allow-private", server.url + "/article")
+    assert page.returncode == 0 and "Kentucky Tavern is a brand" in page.stdout
+    as_json = json.loads(sleuth("fetch", "--allow-private", "--json", server.url + "/redirect/2").stdout)
+    assert as_json["final_url"] == server.url + "/article" and as_json["status"] == 200
+    sleuth("index", "add", str(SAMPLE_CORPUS))
+    local = sleuth("fetch", "sleuth://doc/musique:536a2d140cdd")
+    assert local.returncode == 0 and "Sazerac" in local.stdout
+
+
+@pytest.mark.parametrize(
+    "args, env, code, words",
+    [
+        (["search", "q", "--bogus"], {}, 2, "No such option"),
+        (["search"], {}, 2, "Missing argument"),
+        (["search", "q", "--backend", "bing"], {}, 1, "search_backend"),
+        (["search", "q", "--recency", "decade"], {}, 2, "--recency"),
+        (["search", "q", "--backend", "local"], {}, 1, "sleuth index add"),
+        (["search", "q"], {"SLEUTH_MAX_RESULTS": "lots"}, 1, "max_results"),
+        (["index", "add", "/no/such/file.jsonl"], {}, 1, "does not exist"),
+        (["fetch", "file:///etc/passwd"], {}, 1, "only http and https"),
+    ],
+)
+def test_bad_input_is_one_line_and_a_nonzero_exit(sleuth, args, env, code, words):
+    result = sleuth(*args, env=env)
+    assert result.returncode == code
+    assert words in one_line_error(result)

@@ -1,0 +1,38 @@
+"""Settings precedence: flags > SLEUTH_* environment > config file > defaults."""
+
+import pytest
+
+from agents import Settings, SettingsError
+
+
+def test_defaults_put_data_in_the_data_dir_from_the_environment(data_dir):
+    s = Settings.load()
+    assert s.data_dir == data_dir and s.corpus_path == data_dir / "corpus.db"
+    assert s.search_backend == "auto" and s.allow_private is False
+
+
+def test_flags_beat_environment_beat_config_file(data_dir, tmp_path, monkeypatch):
+    (tmp_path / "config.toml").write_text('max_results = 7\nsearch_backend = "local"\nread_timeout = 3.5\n')
+    s = Settings.load()
+    assert (s.max_results, s.search_backend, s.read_timeout) == (7, "local", 3.5)
+    monkeypatch.setenv("SLEUTH_MAX_RESULTS", "9")
+    assert Settings.load().max_results == 9
+    s = Settings.load(max_results=3, search_backend=None)  # a flag left unset does not override
+    assert (s.max_results, s.search_backend) == (3, "local")
+
+
+@pytest.mark.parametrize(
+    "config, env, message",
+    [
+        ("max_results = 0\n", {}, "Invalid setting max_results"),
+        ("", {"SLEUTH_SEARCH_BACKEND": "bing"}, "Invalid setting search_backend"),
+        ("colour = 'blue'\n", {}, "Invalid setting colour"),
+        ("max_results = [\n", {}, "config file"),
+    ],
+)
+def test_bad_values_are_one_clear_error(data_dir, tmp_path, monkeypatch, config, env, message):
+    (tmp_path / "config.toml").write_text(config)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(SettingsError, match=message):
+        Settings.load()
