@@ -12,6 +12,7 @@ import platformdirs
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from memory import Memory
 from tools import FetchLimits
 from tools.netguard import AddressPolicy
 
@@ -42,6 +43,10 @@ class Settings(BaseSettings):
     read_timeout: float = Field(10.0, gt=0)
     fetch_timeout: float = Field(30.0, gt=0)
     max_page_bytes: int = Field(5_000_000, ge=1024)
+    chunk_tokens: int = Field(200, ge=20, le=4000)
+    max_chunks_per_page: int = Field(256, ge=1)
+    freshness_hours: float = Field(24.0, ge=0)
+    recall_budget: int = Field(2000, ge=100)
 
     @classmethod
     def settings_customise_sources(
@@ -70,6 +75,13 @@ class Settings(BaseSettings):
     @property
     def corpus_path(self) -> Path:
         return self.data_dir / "corpus.db"
+
+    @property
+    def memory_path(self) -> Path:
+        return self.data_dir / "memory.db"
+
+    def open_memory(self) -> Memory:
+        return Memory(self.memory_path, target_tokens=self.chunk_tokens, max_chunks_per_page=self.max_chunks_per_page)
 
     def fetch_limits(self) -> FetchLimits:
         return FetchLimits(

@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from agents.settings import Settings, SettingsError
-from cli import render
+from memory import StoreError
+from cli import memory_cmd, render
 from tools import Fetcher, ToolError
 from tools.netguard import AddressPolicy
 from tools.search import LocalIndex, make_backend
@@ -21,6 +22,7 @@ app = typer.Typer(
 )
 index_app = typer.Typer(help="Manage the local corpus that `--backend local` searches.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
+app.add_typer(memory_cmd.app, name="memory")
 
 Backend = typer.Option("--backend", "-b", help="auto (web, falling back to local), duckduckgo or local.")
 Json = typer.Option("--json", help="Print JSON instead of formatted text.")
@@ -115,7 +117,7 @@ def main() -> None:
         hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
         render.error(f"{e.format_message()}{hint}")
         sys.exit(e.exit_code)
-    except (ToolError, SettingsError) as e:
+    except (ToolError, SettingsError, StoreError) as e:
         render.error(str(e))
         sys.exit(1)
     except (typer.Abort, KeyboardInterrupt):

@@ -65,3 +65,42 @@ def ingest(report: IngestReport) -> None:
 def stats(s: dict) -> None:
     out.print(f"{s['documents']:,} documents from {s['source_files']} file(s), {s['characters']:,} characters")
     out.print(f"[dim]{escape(s['path'])} ({s['bytes_on_disk'] / 1e6:.1f} MB)[/]")
+
+
+def memory_stats(s: dict) -> None:
+    out.print(f"{s['pages']:,} pages in {s['chunks']:,} chunks ({s['tokens']:,} tokens), "
+              f"{s['threads']} threads, {s['turns']} turns, {s['runs']} runs")
+    if s["truncated_pages"]:
+        out.print(f"{s['truncated_pages']} pages were cut to the per-page chunk limit")
+    out.print(f"[dim]{escape(s['path'])} ({s['bytes_on_disk'] / 1e6:.1f} MB)[/]")
+
+
+def chunks(items: list) -> None:
+    table = Table(show_header=True, header_style="bold", expand=True, show_lines=True)
+    table.add_column("page", justify="right", width=6)
+    table.add_column("chunk", ratio=1)
+    for c in items:
+        table.add_row(f"{c.page_id}#{c.ordinal}", f"[bold]{escape(c.title or c.url)}[/] [cyan]{escape(c.url)}[/]\n{escape(c.text)}")
+    out.print(table)
+
+
+def stored_page(page, items: list) -> None:
+    out.print(f"[bold]{escape(page.title or page.url)}[/]  (page {page.id})")
+    facts = [page.url, f"fetched {page.fetched_at:%Y-%m-%d %H:%M} UTC", page.backend,
+             f"{page.n_chunks} chunks" + (" (cut to the limit)" if page.truncated else "")]
+    out.print("[dim]" + escape(" · ".join(f for f in facts if f)) + "[/]\n")
+    table = Table(show_header=True, header_style="bold", expand=True)
+    for name in ("#", "chars", "tokens", "summary"):
+        table.add_column(name, ratio=1 if name == "summary" else None)
+    for c in items:
+        table.add_row(str(c.ordinal), f"{c.start}-{c.end}", str(c.tokens), escape(c.summary))
+    out.print(table)
+
+
+def threads(items: list) -> None:
+    table = Table(show_header=True, header_style="bold", expand=True)
+    for name in ("thread", "turns", "runs", "first question", "updated"):
+        table.add_column(name)
+    for t in items:
+        table.add_row(escape(t.id), str(t.turns), str(t.runs), escape(t.first_question or ""), f"{t.updated_at:%Y-%m-%d %H:%M}")
+    out.print(table)

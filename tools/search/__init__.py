@@ -10,7 +10,7 @@ from tools.errors import EmptyCorpus, RateLimited, SearchError, SearchTimeout, S
 from tools.search.auto import AutoSearch
 from tools.search.base import BackendName, Recency, SearchBackend, SearchHit
 from tools.search.duckduckgo import DuckDuckGoSearch
-from tools.search.local import Document, IngestReport, LocalIndex, doc_id_from_url, doc_url
+from tools.search.local import Document, IngestReport, LocalIndex, doc_id_from_url, doc_url, read_jsonl
 
 SAMPLE_CORPUS = Path(__file__).parent / "sample" / "corpus.jsonl"
 
@@ -46,4 +46,5 @@ __all__ = [
     "doc_id_from_url",
     "doc_url",
     "make_backend",
+    "read_jsonl",
 ]

@@ -174,7 +174,7 @@ class LocalIndex:
     def _documents(self, path: Path, report: IngestReport) -> Iterator[Document]:
         try:
             if path.suffix.lower() == ".jsonl":
-                yield from self._jsonl(path, report)
+                yield from read_jsonl(path, report.skipped)
             else:
                 doc = _text_document(path)
                 if doc is None:
@@ -183,24 +183,6 @@ class LocalIndex:
                     yield doc
         except (OSError, UnicodeDecodeError) as e:
             report.skipped.append(f"{path}: cannot be read ({e.__class__.__name__}: {e})")
-
-    def _jsonl(self, path: Path, report: IngestReport) -> Iterator[Document]:
-        with path.open(encoding="utf-8") as f:
-            for n, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError:
-                    report.skipped.append(f"{path}:{n}: not valid JSON")
-                    continue
-                if not isinstance(row, dict) or not isinstance(row.get("text"), str) or not row["text"].strip():
-                    report.skipped.append(f"{path}:{n}: no 'text' field")
-                    continue
-                title = str(row.get("title") or "").strip()
-                doc_id = str(row.get("doc_id") or "").strip() or _digest(title + "\0" + row["text"])
-                url = str(row.get("url") or "").strip() or doc_url(doc_id)
-                yield Document(doc_id=doc_id, title=title, text=row["text"], url=url)
 
     # query ----------------------------------------------------------------------------------
 
@@ -266,6 +248,27 @@ class LocalIndex:
             "bytes_on_disk": self.path.stat().st_size,
             "last_added": last,
         }
+
+
+def read_jsonl(path: Path, skipped: list[str]) -> Iterator[Document]:
+    """Documents from a JSONL file (`doc_id, title, text[, url]` per line); each bad line is skipped
+    and described in `skipped`."""
+    with path.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                skipped.append(f"{path}:{n}: not valid JSON")
+                continue
+            if not isinstance(row, dict) or not isinstance(row.get("text"), str) or not row["text"].strip():
+                skipped.append(f"{path}:{n}: no 'text' field")
+                continue
+            title = str(row.get("title") or "").strip()
+            doc_id = str(row.get("doc_id") or "").strip() or _digest(title + "\0" + row["text"])
+            url = str(row.get("url") or "").strip() or doc_url(doc_id)
+            yield Document(doc_id=doc_id, title=title, text=row["text"], url=url)
 
 
 def _digest(text: str) -> str:

@@ -1,0 +1,262 @@
+"""HCAM-style chunk recall: look at coarse summaries of everything, then read the best chunks in detail.
+
+Hierarchical Chunk Attention Memory (Lampinen et al., 2021) keeps the past in chunks, attends first
+to one summary per chunk and only then to the details of the most relevant chunks. Here:
+1. coarse: BM25 over chunk summaries (title, lead sentence, salient terms) and over page titles, so
+   a page that is about the question brings its chunks even when no single summary matches;
+2. detail: the candidates are re-scored by BM25 on their full text;
+3. fill: whole chunks, best first, within the token budget and at most `per_page` chunks a page,
+   returned in reading order (pages by relevance, chunks in page order). What did not fit is
+   reported in `dropped`, with its score.
+"""
+
+import math
+import re
+import sqlite3
+import time
+from dataclasses import dataclass
+
+from memory.db import FTS_TOKENIZER, Database
+from memory.models import Chunk, Dropped, Recall, RecallStats
+from memory.summary import STOPWORDS
+from memory.text import fts_or, query_words
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+_CHUNK_COLUMNS = "c.id, c.page_id, c.ordinal, c.start, c.end, c.text, c.tokens, c.summary, p.url, p.title"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which part of memory to recall from: all of it, one run's pages, or one thread's pages."""
+
+    kind: str = "all"
+    id: str | None = None
+
+    @classmethod
+    def run(cls, run_id: str) -> "Scope":
+        return cls("run", run_id)
+
+    @classmethod
+    def thread(cls, thread_id: str) -> "Scope":
+        return cls("thread", thread_id)
+
+    def pages_sql(self) -> tuple[str, tuple]:
+        """A subquery of the page ids in scope ('' for all memory)."""
+        if self.kind == "run":
+            return "SELECT page_id FROM run_pages WHERE run_id = ?", (self.id,)
+        if self.kind == "thread":
+            return "SELECT rp.page_id FROM run_pages rp JOIN runs r ON r.id = rp.run_id WHERE r.thread_id = ?", (self.id,)
+        return "", ()
+
+
+ALL = Scope()
+
+
+@dataclass(frozen=True)
+class RecallParams:
+    coarse_chunks: int = 150  # chunks taken from the summary search
+    coarse_pages: int = 20  # pages taken from the title search, each adding its first chunks
+    chunks_per_title_page: int = 3
+    per_page: int = 3  # at most this many chunks of one page in the result
+    page_weight: float = 0.5  # how much a page's title relevance adds to its chunks' coarse score
+    detail_weight: float = 1.0  # how much full-text relevance adds to the coarse score
+    common_fraction: float = 0.02  # candidate search skips words found in more than this share of chunks
+    common_min: int = 1000  # ... and in more than this many chunks (small memories keep every word)
+    hop_from: int = 3  # follow names found in this many best chunks to the pages titled with them (0: off)
+    hop_pages: int = 10
+    hop_weight: float = 1.0
+
+
+def recall(db: Database, query: str, *, budget_tokens: int, scope: Scope = ALL, params: RecallParams = RecallParams()) -> Recall:
+    started = time.perf_counter()
+    words = query_words(query)
+    if not words:
+        return _result([], [], 0, 0, budget_tokens, started)
+    scope_sql, scope_args = scope.pages_sql()
+    with db.connect() as con:
+        expr = fts_or(_informative(con, words, params))
+        summary_scores = _coarse_chunks(con, expr, scope_sql, scope_args, params.coarse_chunks)
+        title_scores = _coarse_pages(con, expr, scope_sql, scope_args, params.coarse_pages)
+        candidates = _load(con, summary_scores, title_scores, params.chunks_per_title_page)
+    detail_scores = _detail(query, candidates)
+
+    top_summary = max(summary_scores.values(), default=1.0) or 1.0
+    top_title = max(title_scores.values(), default=1.0) or 1.0
+    top_detail = max(detail_scores.values(), default=1.0) or 1.0
+    for c in candidates:
+        c.score = (summary_scores.get(c.id, 0.0) / top_summary
+                   + params.page_weight * title_scores.get(c.page_id, 0.0) / top_title
+                   + params.detail_weight * detail_scores.get(c.id, 0.0) / top_detail)
+    candidates.sort(key=lambda c: c.score, reverse=True)
+    if params.hop_from and candidates:
+        with db.connect() as con:
+            hops = _hop(con, query, candidates[: params.hop_from], scope_sql, scope_args, params)
+        known = {c.id for c in candidates}
+        candidates += [h for h in hops if h.id not in known]
+        candidates.sort(key=lambda c: c.score, reverse=True)
+
+    chosen: list[Chunk] = []
+    dropped: list[Dropped] = []
+    used = 0
+    per_page: dict[int, int] = {}
+    for c in candidates:
+        reason = None
+        if per_page.get(c.page_id, 0) >= params.per_page:
+            reason = "page cap"
+        elif used + c.tokens > budget_tokens:
+            reason = "budget"
+        if reason:
+            dropped.append(Dropped(chunk_id=c.id, page_id=c.page_id, url=c.url, score=c.score, tokens=c.tokens, reason=reason))
+            continue
+        chosen.append(c)
+        used += c.tokens
+        per_page[c.page_id] = per_page.get(c.page_id, 0) + 1
+
+    page_rank = {}
+    for c in chosen:  # already in score order: the first chunk of a page sets the page's rank
+        page_rank.setdefault(c.page_id, len(page_rank))
+    chosen.sort(key=lambda c: (page_rank[c.page_id], c.ordinal))
+    pages_considered = len({c.page_id for c in candidates})
+    return _result(chosen, dropped, len(candidates), pages_considered, budget_tokens, started)
+
+
+def _informative(con: sqlite3.Connection, words: list[str], params: RecallParams) -> list[str]:
+    """Drop words that occur in a large share of all chunks ("film", "born", "american"): they add
+    little to BM25 but make FTS5 score most of the index. The detail step still uses every word."""
+    con.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_text USING fts5(x, {FTS_TOKENIZER})")
+    con.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_terms USING fts5vocab(temp, query_text, instance)")
+    con.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.summary_terms USING fts5vocab(main, summaries_fts, row)")
+    con.execute("DELETE FROM temp.query_text")
+    con.execute("INSERT INTO temp.query_text(x) VALUES (?)", (" ".join(words),))
+    stems = {offset: term for term, offset in con.execute("SELECT term, offset FROM temp.query_terms")}
+    marks = ",".join("?" * len(stems))
+    df = dict(con.execute(f"SELECT term, doc FROM temp.summary_terms WHERE term IN ({marks})", tuple(stems.values())))
+    total = con.execute("SELECT coalesce(max(id), 0) FROM chunks").fetchone()[0]
+    limit = max(params.common_fraction * total, params.common_min)
+    freq = [df.get(stems.get(i, ""), 0) for i in range(len(words))]
+    kept = [w for w, f in zip(words, freq) if f <= limit]
+    return kept or [w for _, w in sorted(zip(freq, words))[:2]]
+
+
+def _coarse_chunks(con: sqlite3.Connection, expr: str, scope_sql: str, scope_args: tuple, limit: int) -> dict[int, float]:
+    where = f"AND rowid IN (SELECT id FROM chunks WHERE page_id IN ({scope_sql}))" if scope_sql else ""
+    rows = con.execute(
+        f"SELECT rowid, -rank FROM summaries_fts WHERE summaries_fts MATCH ? {where} ORDER BY rank LIMIT ?",
+        (expr, *scope_args, limit),
+    ).fetchall()
+    return dict(rows)
+
+
+def _coarse_pages(con: sqlite3.Connection, expr: str, scope_sql: str, scope_args: tuple, limit: int) -> dict[int, float]:
+    where = f"AND rowid IN ({scope_sql})" if scope_sql else ""
+    rows = con.execute(
+        f"SELECT rowid, -rank FROM pages_fts WHERE pages_fts MATCH ? {where} ORDER BY rank LIMIT ?",
+        (expr, *scope_args, limit),
+    ).fetchall()
+    return dict(rows)
+
+
+def _load(con: sqlite3.Connection, chunk_scores: dict[int, float], page_scores: dict[int, float], per_page: int) -> list[Chunk]:
+    rows = []
+    if chunk_scores:
+        marks = ",".join("?" * len(chunk_scores))
+        rows += con.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN pages p ON p.id = c.page_id WHERE c.id IN ({marks})",
+                            tuple(chunk_scores)).fetchall()
+    if page_scores:
+        marks = ",".join("?" * len(page_scores))
+        rows += con.execute(
+            f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN pages p ON p.id = c.page_id WHERE c.page_id IN ({marks}) AND c.ordinal < ?",
+            (*page_scores, per_page),
+        ).fetchall()
+    keys = ("id", "page_id", "ordinal", "start", "end", "text", "tokens", "summary", "url", "title")
+    unique = {r[0]: r for r in rows}
+    return [Chunk(**dict(zip(keys, r))) for r in unique.values()]
+
+
+def _detail(query: str, candidates: list[Chunk]) -> dict[int, float]:
+    """BM25 of each candidate's full text, computed over the candidate set alone.
+
+    Scoring only the candidates keeps this step's cost independent of how much memory holds; terms
+    match by stem prefix ("manufacturer" finds "manufactured"), as the FTS index's stemmer does.
+    """
+    stems = query_stems(query)
+    if not stems or not candidates:
+        return {}
+    pattern = re.compile(r"\b(?:" + "|".join(f"({re.escape(s)})" for s in stems) + r")\w*", re.IGNORECASE)
+    counts = []
+    for c in candidates:
+        tf = [0] * len(stems)
+        for m in pattern.finditer(c.text):
+            tf[m.lastindex - 1] += 1
+        counts.append(tf)
+    n = len(candidates)
+    df = [sum(1 for tf in counts if tf[i]) for i in range(len(stems))]
+    idf = [math.log(1 + (n - d + 0.5) / (d + 0.5)) for d in df]
+    avg_len = sum(c.tokens for c in candidates) / n or 1.0
+    k1, b = 1.2, 0.75
+    scores = {}
+    for c, tf in zip(candidates, counts):
+        norm = k1 * (1 - b + b * c.tokens / avg_len)
+        scores[c.id] = sum(idf[i] * f * (k1 + 1) / (f + norm) for i, f in enumerate(tf) if f)
+    return scores
+
+
+_SUFFIXES = ("ations", "ation", "ings", "ing", "ers", "er", "ies", "es", "ed", "ly", "s")
+
+
+def query_stems(query: str) -> list[str]:
+    """The question's content words, cut to a crude stem: enough to match inflected forms by prefix."""
+    stems = []
+    for word in _WORD.findall(query.lower()):
+        if word in STOPWORDS or len(word) < 2:
+            continue
+        for suffix in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+                word = word[: -len(suffix)]
+                break
+        stems.append(word)
+    return list(dict.fromkeys(stems))
+
+
+_NAME = re.compile(r"\b[A-Z][\w'’.-]*[\w](?:\s+[A-Z][\w'’.-]*[\w])*")
+
+
+def _hop(con: sqlite3.Connection, query: str, best: list[Chunk], scope_sql: str, scope_args: tuple,
+         params: RecallParams) -> list[Chunk]:
+    """The second step of a multi-hop question: the best chunks name things (people, places, works)
+    that the question does not; the pages titled with those names are often the missing evidence."""
+    asked = {w.lower() for w in _WORD.findall(query)}
+    names = []
+    for chunk in best:
+        for name in _NAME.findall(chunk.text):
+            words = [w.lower() for w in _WORD.findall(name)]
+            if not words or all(w in asked or w in STOPWORDS for w in words) or (len(words) == 1 and len(words[0]) < 4):
+                continue
+            names.append(name)
+    names = list(dict.fromkeys(names))[:12]
+    if not names:
+        return []
+    expr = " OR ".join('"' + " ".join(_WORD.findall(n)) + '"' for n in names)
+    where = f"AND rowid IN ({scope_sql})" if scope_sql else ""
+    rows = con.execute(
+        f"SELECT rowid, -rank FROM pages_fts WHERE pages_fts MATCH ? {where} ORDER BY rank LIMIT ?",
+        (expr, *scope_args, params.hop_pages),
+    ).fetchall()
+    if not rows:
+        return []
+    top = rows[0][1] or 1.0
+    scores = dict(rows)
+    chunks = _load(con, {}, scores, 1)
+    for c in chunks:
+        c.score = params.hop_weight * scores[c.page_id] / top * best[0].score
+    return chunks
+
+
+def _result(chunks, dropped, candidates, pages_considered, budget, started) -> Recall:
+    stats = RecallStats(
+        candidates=candidates, pages_considered=pages_considered, pages_used=len({c.page_id for c in chunks}),
+        chunks_used=len(chunks), tokens_used=sum(c.tokens for c in chunks), budget_tokens=budget,
+        milliseconds=round((time.perf_counter() - started) * 1000, 2),
+    )
+    return Recall(chunks=chunks, dropped=dropped, stats=stats)
