@@ -1,12 +1,13 @@
 """The memory database: one SQLite file, WAL mode, versioned migrations, safe for several processes.
 
-Every operation opens its own short-lived connection, so the store can be used from worker threads
-(the async API) and from several processes at once; writers queue on SQLite's lock (busy timeout)
-instead of failing. Transactions make every write all-or-nothing, so a process killed mid-write
+Each thread uses its own connection, so the store can be used from worker threads (the async API)
+and from several processes at once; writers queue on SQLite's lock (busy timeout) instead of
+failing. Transactions make every write all-or-nothing, so a process killed mid-write
 leaves the database as it was before that write.
 """
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -111,6 +112,7 @@ MIGRATIONS: list[str] = [
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+CACHE_KIB = 65536  # page cache per connection
 
 
 class StoreError(Exception):
@@ -121,23 +123,37 @@ class Database:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._checked = False
+        self._local = threading.local()
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
-        """A connection whose `with con:` blocks are transactions; closed on exit."""
+        """This thread's connection; its `with con:` blocks are transactions.
+
+        Each thread keeps one connection: SQLite's page cache belongs to a connection, and a warm
+        one makes recall's full-text queries markedly faster than a fresh connection per call.
+        """
         if not self._checked:
             self._open_or_migrate()
-        con = sqlite3.connect(self.path, timeout=30)
-        try:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(self.path, timeout=30)
             con.execute("PRAGMA foreign_keys=ON")
             con.execute("PRAGMA synchronous=NORMAL")
+            con.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+            self._local.con = con
+        try:
             yield con
         except sqlite3.DatabaseError as e:
             if isinstance(e, sqlite3.OperationalError) and "locked" not in str(e) and "malformed" not in str(e):
                 raise
             raise StoreError(f"The memory database {self.path} cannot be used: {e}.") from e
-        finally:
+
+    def close(self) -> None:
+        """Close this thread's connection (others close when their thread or this object goes)."""
+        con = getattr(self._local, "con", None)
+        if con is not None:
             con.close()
+            self._local.con = None
 
     def _open_or_migrate(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -55,7 +55,7 @@ ALL = Scope()
 
 @dataclass(frozen=True)
 class RecallParams:
-    coarse_chunks: int = 150  # chunks taken from the summary search
+    coarse_chunks: int = 100  # chunks taken from the summary search
     coarse_pages: int = 20  # pages taken from the title search, each adding its first chunks
     chunks_per_title_page: int = 3
     per_page: int = 3  # at most this many chunks of one page in the result
@@ -63,6 +63,7 @@ class RecallParams:
     detail_weight: float = 1.0  # how much full-text relevance adds to the coarse score
     common_fraction: float = 0.02  # candidate search skips words found in more than this share of chunks
     common_min: int = 1000  # ... and in more than this many chunks (small memories keep every word)
+    max_terms: int = 12  # and at most this many words, the rarest
     hop_from: int = 3  # follow names found in this many best chunks to the pages titled with them (0: off)
     hop_pages: int = 10
     hop_weight: float = 1.0
@@ -136,7 +137,10 @@ def _informative(con: sqlite3.Connection, words: list[str], params: RecallParams
     limit = max(params.common_fraction * total, params.common_min)
     freq = [df.get(stems.get(i, ""), 0) for i in range(len(words))]
     kept = [w for w, f in zip(words, freq) if f <= limit]
-    return kept or [w for _, w in sorted(zip(freq, words))[:2]]
+    if not kept:
+        return [w for _, w in sorted(zip(freq, words))[:2]]
+    rarest = {w for _, w in sorted((f, w) for w, f in zip(words, freq) if w in kept)[: params.max_terms]}
+    return [w for w in kept if w in rarest]
 
 
 def _coarse_chunks(con: sqlite3.Connection, expr: str, scope_sql: str, scope_args: tuple, limit: int) -> dict[int, float]:

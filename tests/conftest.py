@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+
 import pytest
 
 from tests.pageserver import PageServer
@@ -21,3 +25,23 @@ def data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("SLEUTH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SLEUTH_CONFIG", str(tmp_path / "config.toml"))
     return tmp_path / "data"
+
+
+@pytest.fixture
+def sleuth(data_dir):
+    """Runs the real `sleuth` command (`python -m cli`) in a fresh data dir, as a user would."""
+
+    def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "cli", *args],
+            capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})},
+        )
+    return run
+
+
+def one_line_error(result: subprocess.CompletedProcess) -> str:
+    """The single `sleuth: ...` line a user error must produce on stderr (and no traceback)."""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sleuth: "), result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]

@@ -1,30 +1,11 @@
 """The `sleuth` command as a user runs it: a real process, real files, a real server on loopback."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
+from tests.conftest import one_line_error
 from tools.search import SAMPLE_CORPUS
-
-
-@pytest.fixture
-def sleuth(data_dir):
-    def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "cli", *args],
-            capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})},
-        )
-    return run
-
-
-def one_line_error(result: subprocess.CompletedProcess) -> str:
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("sleuth: "), result.stderr
-    assert "Traceback" not in result.stderr
-    return lines[0]
 
 
 def test_index_then_search_the_local_corpus(sleuth):

@@ -1,0 +1,82 @@
+"""HCAM recall: coarse summaries, detail re-scoring, budget, per-page cap, reading order, the entity hop."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from memory import Memory, RecallParams
+from tools import Page
+from tools.search import SAMPLE_CORPUS, read_jsonl
+
+
+def page(url: str, title: str, text: str) -> Page:
+    return Page(url=url, final_url=url, title=title, text=text, fetched_at=datetime.now(UTC), status=200)
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Memory:
+    memory = Memory(tmp_path_factory.mktemp("m") / "memory.db")
+    memory.knowledge.add_many([page(d.url, d.title, d.text) for d in read_jsonl(SAMPLE_CORPUS, [])])
+    return memory
+
+
+@pytest.mark.parametrize("budget", [150, 400, 1000, 3000])
+def test_recall_fits_whole_chunks_in_the_budget(sample, budget):
+    result = sample.recall("Kentucky Tavern bourbon distillery", budget_tokens=budget)
+    assert result.stats.tokens_used == sum(c.tokens for c in result.chunks) <= budget
+    assert result.stats.chunks_used == len(result.chunks)
+    if not result.chunks:  # nothing fits: every candidate alone is over the budget
+        assert result.dropped and all(d.tokens > budget for d in result.dropped)
+    assert all(d.reason == "budget" or d.reason == "page cap" for d in result.dropped)
+    if result.dropped:
+        assert result.stats.candidates == len(result.chunks) + len(result.dropped)
+
+
+def test_the_most_relevant_page_comes_first(sample):
+    result = sample.recall("Who produces Kentucky Tavern?", budget_tokens=1000)
+    assert result.chunks[0].title == "Kentucky Tavern"
+
+
+def test_one_long_page_does_not_crowd_out_the_others(tmp_path):
+    memory = Memory(tmp_path / "m.db", target_tokens=30)
+    long_text = " ".join(f"Bourbon fact {i}: bourbon is aged in new charred oak barrels." for i in range(40))
+    memory.knowledge.add(page("https://example.org/long", "Bourbon", long_text))
+    for i in range(4):
+        memory.knowledge.add(page(f"https://example.org/{i}", f"Distillery {i}", f"Distillery {i} makes bourbon in Kentucky."))
+    result = memory.recall("bourbon barrels", budget_tokens=2000, params=RecallParams(per_page=3))
+    per_page = {}
+    for c in result.chunks:
+        per_page[c.url] = per_page.get(c.url, 0) + 1
+    assert per_page["https://example.org/long"] == 3 and len(per_page) == 5
+    assert any(d.reason == "page cap" and d.url == "https://example.org/long" for d in result.dropped)
+    # reading order: a page's chunks stay together and in page order
+    long_chunks = [c for c in result.chunks if c.url == "https://example.org/long"]
+    assert [c.ordinal for c in long_chunks] == sorted(c.ordinal for c in long_chunks)
+    positions = [i for i, c in enumerate(result.chunks) if c.url == "https://example.org/long"]
+    assert positions == list(range(positions[0], positions[0] + 3))
+
+
+def test_the_hop_finds_the_page_of_an_entity_the_question_does_not_name(tmp_path):
+    memory = Memory(tmp_path / "m.db")
+    memory.knowledge.add_many([
+        page("https://example.org/film", "The Silent Harbour", "The Silent Harbour is a 1961 drama film directed by Marguerite Okonkwo."),
+        page("https://example.org/person", "Marguerite Okonkwo", "Marguerite Okonkwo (1920-1999) was a Nigerian filmmaker from Lagos."),
+        *[page(f"https://example.org/noise{i}", f"Harbour {i}", f"Harbour {i} is a port where drama festivals happen.") for i in range(30)],
+    ])
+    question = "Where was the director of The Silent Harbour born?"
+    with_hop = {c.url for c in memory.recall(question, budget_tokens=120).chunks}
+    without = {c.url for c in memory.recall(question, budget_tokens=120, params=RecallParams(hop_from=0)).chunks}
+    assert "https://example.org/person" in with_hop
+    assert "https://example.org/person" not in without
+
+
+def test_a_question_without_words_recalls_nothing(sample):
+    result = sample.recall("?!", budget_tokens=1000)
+    assert result.chunks == [] and result.stats.candidates == 0
+
+
+def test_common_words_do_not_change_what_is_found(sample):
+    """The candidate search drops very common words; the top result must not depend on it."""
+    full = sample.recall("Kentucky Tavern brand", budget_tokens=300, params=RecallParams(common_min=10**9))
+    pruned = sample.recall("Kentucky Tavern brand", budget_tokens=300, params=RecallParams(common_min=0, common_fraction=0.0))
+    assert full.chunks[0].title == pruned.chunks[0].title == "Kentucky Tavern"
