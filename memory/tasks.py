@@ -37,6 +37,11 @@ class Tasks:
                  json.dumps(node.chunk_ids), datetime.now(UTC).isoformat()),
             )
 
+    def record_page(self, run_id: str, page_id: int) -> None:
+        """Note that a run read a page (already in memory), so recall scoped to the run finds it."""
+        with self.db.connect() as con, con:
+            con.execute("INSERT OR IGNORE INTO run_pages(run_id, page_id) VALUES (?, ?)", (run_id, page_id))
+
     def finish_run(self, run_id: str, status: str = "done") -> None:
         with self.db.connect() as con, con:
             con.execute("UPDATE runs SET status = ?, finished_at = ? WHERE id = ?", (status, datetime.now(UTC).isoformat(), run_id))
