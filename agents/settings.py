@@ -12,6 +12,7 @@ import platformdirs
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from attention_runtime import EngineConfig, default_model_dir
 from memory import Memory
 from tools import FetchLimits
 from tools.netguard import AddressPolicy
@@ -47,6 +48,10 @@ class Settings(BaseSettings):
     max_chunks_per_page: int = Field(256, ge=1)
     freshness_hours: float = Field(24.0, ge=0)
     recall_budget: int = Field(2000, ge=100)
+    model: str | None = None  # a checkpoint folder or Hugging Face id; None: the embedded Gemma 3 270M
+    llm_url: str | None = None  # an OpenAI-compatible server to use instead of the in-process engine
+    max_model_len: int = Field(4096, ge=256)
+    kv_cache_gb: float = Field(1.0, gt=0)
 
     @classmethod
     def settings_customise_sources(
@@ -82,6 +87,15 @@ class Settings(BaseSettings):
 
     def open_memory(self) -> Memory:
         return Memory(self.memory_path, target_tokens=self.chunk_tokens, max_chunks_per_page=self.max_chunks_per_page)
+
+    @property
+    def model_dir(self) -> Path:
+        """Where the embedded model's converted checkpoint lives."""
+        return default_model_dir(self.data_dir)
+
+    def engine_config(self, model_path: str | None = None) -> EngineConfig:
+        return EngineConfig(model=model_path or self.model or str(self.model_dir), max_model_len=self.max_model_len,
+                            kv_cache_bytes=int(self.kv_cache_gb * (1 << 30)))
 
     def fetch_limits(self) -> FetchLimits:
         return FetchLimits(

@@ -1,4 +1,14 @@
-"""The local LLM runtime: the vLLM engine, the embedded model and sparse attention (FlexPrefill, HCAM).
+"""The local LLM runtime: the vLLM engine, the embedded default model, chat formatting and the vLLM
+attention plugin (sparse attention, FlexPrefill and HCAM, lands in its own issue).
 
-Not built yet (the engine and sparse-attention issues); the package exists so the layout is fixed.
+Importing this package is cheap; vLLM and torch load only when an engine starts.
 """
+
+from attention_runtime.chat_format import PLAIN_TEMPLATE, format_prompt, plain_prompt
+from attention_runtime.engine import Engine, EngineConfig, EngineError, Generation, installed_build
+from attention_runtime.model import ModelError, default_model_dir, is_prepared, prepare
+
+__all__ = [
+    "PLAIN_TEMPLATE", "Engine", "EngineConfig", "EngineError", "Generation", "ModelError", "default_model_dir",
+    "format_prompt", "installed_build", "is_prepared", "plain_prompt", "prepare",
+]

@@ -8,8 +8,9 @@ from typing import Annotated, Optional
 import typer
 
 from agents.settings import Settings, SettingsError
+from attention_runtime import EngineError, ModelError
 from memory import StoreError
-from cli import memory_cmd, render
+from cli import memory_cmd, model_cmd, render
 from tools import Fetcher, ToolError
 from tools.netguard import AddressPolicy
 from tools.search import LocalIndex, make_backend
@@ -23,6 +24,8 @@ app = typer.Typer(
 index_app = typer.Typer(help="Manage the local corpus that `--backend local` searches.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
 app.add_typer(memory_cmd.app, name="memory")
+app.add_typer(model_cmd.app, name="model")
+app.command()(model_cmd.serve)
 
 Backend = typer.Option("--backend", "-b", help="auto (web, falling back to local), duckduckgo or local.")
 Json = typer.Option("--json", help="Print JSON instead of formatted text.")
@@ -117,7 +120,7 @@ def main() -> None:
         hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
         render.error(f"{e.format_message()}{hint}")
         sys.exit(e.exit_code)
-    except (ToolError, SettingsError, StoreError) as e:
+    except (ToolError, SettingsError, StoreError, EngineError, ModelError) as e:
         render.error(str(e))
         sys.exit(1)
     except (typer.Abort, KeyboardInterrupt):

@@ -1,0 +1,178 @@
+"""A client for any OpenAI-compatible `/v1/chat/completions` server: `sleuth serve`, `vllm serve`, a
+cluster behind a router, or another server. Streaming is server-sent events; structured output is
+`response_format` with a JSON schema, validated again here."""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+
+from agents.llm.base import (
+    CallRecord, LLMError, LLMUnavailable, Message, Messages, T, Timer, Usage, as_messages, complete_structured, schema_of,
+)
+
+_RETRY = {429, 500, 502, 503, 504}
+
+
+class OpenAIChat:
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        api_key: str | None = None,
+        timeout: float = 120.0,
+        retries: int = 2,
+        backoff: float = 0.5,
+        structured_retries: int = 2,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/").removesuffix("/v1")
+        self.name = model
+        self.retries = retries
+        self.backoff = backoff
+        self.structured_retries = structured_retries
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url, headers=headers, transport=transport,
+            timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
+        )
+        self.calls: list[CallRecord] = []
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def complete(self, messages: Messages, *, schema: type[T] | None = None, max_tokens: int = 256,
+                       temperature: float = 0.0, stop: list[str] | None = None) -> str | T:
+        msgs = as_messages(messages)
+        extra = {}
+        if schema is not None:
+            extra["response_format"] = {"type": "json_schema",
+                                        "json_schema": {"name": schema.__name__, "schema": schema_of(schema)}}
+
+        async def send(conversation: list[Message]) -> tuple[str, Usage]:
+            data = await self._post(self._body(conversation, max_tokens, temperature, stop, **extra))
+            try:
+                text = data["choices"][0]["message"]["content"] or ""
+            except (KeyError, IndexError, TypeError):
+                raise LLMError(f"the server at {self.base_url} sent a reply without a message.") from None
+            return text, Usage(**{k: v for k, v in (data.get("usage") or {}).items() if k in Usage.model_fields})
+
+        with Timer() as t:
+            if schema is None:
+                result, usage = await send(msgs)
+                attempts = 1
+            else:
+                result, usage, attempts = await complete_structured(send, msgs, schema, retries=self.structured_retries)
+        self.calls.append(CallRecord(model=self.name, structured=schema is not None, usage=usage, seconds=t.seconds,
+                                     attempts=attempts))
+        return result
+
+    async def stream(self, messages: Messages, *, max_tokens: int = 256, temperature: float = 0.0,
+                     stop: list[str] | None = None) -> AsyncIterator[str]:
+        body = self._body(as_messages(messages), max_tokens, temperature, stop, stream=True,
+                          stream_options={"include_usage": True})
+        usage = Usage()
+        with Timer() as t:
+            async with self._request("POST", "/v1/chat/completions", body) as response:
+                async for line in response.aiter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    payload = line[5:].strip()
+                    if payload == "[DONE]":
+                        break
+                    event = json.loads(payload)
+                    if event.get("usage"):
+                        usage = Usage(**{k: v for k, v in event["usage"].items() if k in Usage.model_fields})
+                    for choice in event.get("choices") or []:
+                        piece = (choice.get("delta") or {}).get("content")
+                        if piece:
+                            yield piece
+        self.calls.append(CallRecord(model=self.name, structured=False, usage=usage, seconds=t.seconds))
+
+    # ------------------------------------------------------------------------------------------
+
+    def _body(self, messages: list[Message], max_tokens: int, temperature: float, stop: list[str] | None, **extra) -> dict:
+        body = {"model": self.name, "messages": [m.model_dump() for m in messages], "max_tokens": max_tokens,
+                "temperature": temperature, **extra}
+        if stop:
+            body["stop"] = stop
+        return body
+
+    async def _post(self, body: dict) -> dict:
+        async with self._request("POST", "/v1/chat/completions", body) as response:
+            await response.aread()
+            try:
+                return response.json()
+            except ValueError:
+                raise LLMError(f"the server at {self.base_url} did not answer with JSON.") from None
+
+    def _request(self, method: str, path: str, body: dict):
+        return _Request(self, method, path, body)
+
+
+class _Request:
+    """One request with bounded retries on connection errors, 429 and 5xx; yields the open response."""
+
+    def __init__(self, chat: OpenAIChat, method: str, path: str, body: dict) -> None:
+        self.chat, self.method, self.path, self.body = chat, method, path, body
+        self._cm = None
+
+    async def __aenter__(self) -> httpx.Response:
+        chat = self.chat
+        for attempt in range(chat.retries + 1):
+            last = attempt == chat.retries
+            try:
+                self._cm = chat._client.stream(self.method, self.path, json=self.body)
+                response = await self._cm.__aenter__()
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as e:
+                if last:
+                    raise LLMUnavailable(f"cannot reach the LLM server at {chat.base_url} ({e.__class__.__name__}); "
+                                         "is `sleuth serve` running?") from None
+                await asyncio.sleep(chat.backoff * 2**attempt)
+                continue
+            except httpx.TimeoutException:
+                raise LLMError(f"the LLM server at {chat.base_url} did not answer in time.") from None
+            if response.status_code < 400:
+                return response
+            await response.aread()
+            await self._cm.__aexit__(None, None, None)
+            if response.status_code in _RETRY and not last:
+                await asyncio.sleep(chat.backoff * 2**attempt)
+                continue
+            raise await self._error(response)
+        raise AssertionError("unreachable")
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._cm is not None:
+            await self._cm.__aexit__(*exc)
+
+    async def _error(self, response: httpx.Response) -> LLMError:
+        chat = self.chat
+        detail = _detail(response)
+        if response.status_code == 404 or "does not exist" in detail.lower() or "not found" in detail.lower():
+            served = await _served_models(chat)
+            hint = f" (it serves: {', '.join(served)})" if served else ""
+            return LLMUnavailable(f"the server at {chat.base_url} does not serve the model '{chat.name}'{hint}.")
+        if response.status_code in (401, 403):
+            return LLMUnavailable(f"the server at {chat.base_url} refused the API key (HTTP {response.status_code}).")
+        return LLMError(f"the server at {chat.base_url} answered HTTP {response.status_code}: {detail}")
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        data = response.json()
+        error = data.get("error") if isinstance(data, dict) else None
+        message = error.get("message") if isinstance(error, dict) else (error or data.get("message") or data.get("detail"))
+        return str(message)[:300]
+    except ValueError:
+        return response.text[:300] or response.reason_phrase
+
+
+async def _served_models(chat: OpenAIChat) -> list[str]:
+    try:
+        response = await chat._client.get("/v1/models")
+        return [m["id"] for m in response.json().get("data", [])]
+    except (httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError):
+        return []

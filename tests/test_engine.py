@@ -1,0 +1,179 @@
+"""The real vLLM engine with the real embedded model (Gemma 3 270M), shared by the whole session.
+
+The first run converts the model into pytest's cache folder (about 1.5 minutes) and every run
+starts the engine once (about 1 minute on 2 cores).
+"""
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from pydantic import BaseModel
+
+from agents.llm import LLMUnavailable, LocalChat, OpenAIChat
+from attention_runtime import Engine, EngineConfig, EngineError, prepare
+
+pytestmark = pytest.mark.engine
+
+EXTRACT = [{"role": "user", "content": "Passage: Kentucky Tavern is a bourbon made by the Sazerac Company in Bardstown, "
+                                       "Kentucky.\nQuestion: Which company makes Kentucky Tavern?"}]
+
+
+class Place(BaseModel):
+    city: str
+    country: str
+
+
+class Fact(BaseModel):
+    subject: str
+    place: Place
+    year: int
+    certain: bool
+
+
+@pytest.fixture(scope="session")
+def model_dir(request):
+    return prepare(request.config.cache.mkdir("sleuth-model") / "gemma-3-270m-bf16")
+
+
+@pytest.fixture(scope="session")
+def probe(tmp_path_factory):
+    path = tmp_path_factory.mktemp("probe") / "attention.jsonl"
+    os.environ["SLEUTH_ATTENTION_PROBE"] = str(path)  # inherited by vLLM's worker processes
+    return path
+
+
+@pytest.fixture(scope="session")
+def engine(model_dir, probe):
+    loop = asyncio.new_event_loop()
+    e = loop.run_until_complete(Engine.shared(EngineConfig(model=str(model_dir), max_model_len=2048)))
+    yield e, loop
+    e.shutdown()
+    loop.close()
+
+
+@pytest.fixture
+def run(engine):
+    """Run coroutines (several: concurrently) on the engine's event loop, where vLLM's output
+    handler lives; returns the result, or the list of results."""
+    _, loop = engine
+
+    def run(*coros):
+        async def together():
+            return await asyncio.gather(*coros)
+
+        results = loop.run_until_complete(together())
+        return results[0] if len(coros) == 1 else results
+
+    return run
+
+
+def test_greedy_output_is_deterministic_and_batched_runs_agree(engine, run):
+    e, _ = engine
+    first = run(e.generate("The capital of France is", max_tokens=12))
+    again = run(e.generate("The capital of France is", max_tokens=12))
+    batch = run(*(e.generate("The capital of France is", max_tokens=12) for _ in range(3)))
+    assert first.completion_tokens == 12 and first.text.strip()
+    assert {tuple(g.token_ids) for g in (again, *batch)} == {tuple(first.token_ids)}
+
+
+def test_the_model_answers_from_a_passage(engine, run):
+    chat = LocalChat(engine[0])
+    answer = run(chat.complete(EXTRACT, max_tokens=12))
+    assert "Sazerac" in answer
+    assert chat.calls[-1].usage.prompt_tokens > 20 and chat.calls[-1].usage.completion_tokens > 0
+
+
+def test_structured_output_returns_a_valid_nested_model(engine, run):
+    chat = LocalChat(engine[0])
+    fact = run(chat.complete(
+        [{"role": "user", "content": "Kentucky Tavern was first registered in 1903 in Owensboro, Kentucky, USA. "
+                                     "Give the fact as JSON."}],
+        schema=Fact, max_tokens=120))
+    assert isinstance(fact, Fact) and isinstance(fact.place, Place)
+    assert fact.subject and fact.place.city and isinstance(fact.year, int)
+    assert chat.calls[-1].structured
+
+
+def test_parallel_requests_run_together(engine, run):
+    chat = LocalChat(engine[0])
+    prompts = [[{"role": "user", "content": f"Write a sentence about the number {i}."}] for i in range(8)]
+    answers = run(*(chat.complete(p, max_tokens=16) for p in prompts))
+    assert all(a for a in answers) and len(chat.calls) == 8
+    assert chat.max_in_flight == 8  # all eight were in the engine at once: nothing serialised them
+
+
+def test_streaming_gives_the_same_text_as_a_complete_call(engine, run):
+    chat = LocalChat(engine[0])
+
+    async def collect():
+        return [p async for p in chat.stream(EXTRACT, max_tokens=12)]
+
+    pieces = run(collect())
+    assert len(pieces) > 1 and "".join(pieces).strip() == run(chat.complete(EXTRACT, max_tokens=12))
+
+
+def test_sleuths_attention_backend_runs_inside_the_worker(engine, run, probe):
+    run(engine[0].generate("Hello", max_tokens=2))
+    records = [json.loads(line) for line in probe.read_text().splitlines()]
+    assert any(r["backend"] == "SleuthCPUAttentionBackend" and r["pid"] != os.getpid() for r in records)
+
+
+def test_a_missing_model_path_is_a_clear_error():
+    with pytest.raises(EngineError, match="the model path /no/such/model does not exist"):
+        Engine(EngineConfig(model="/no/such/model"))
+
+
+def test_sleuth_serve_answers_chat_completions(model_dir, tmp_path):
+    """`sleuth serve` on loopback, asked the way curl would, then through OpenAIChat."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (tmp_path / "data" / "models").mkdir(parents=True)
+    (tmp_path / "data" / "models" / model_dir.name).symlink_to(model_dir)
+    env = {**os.environ, "SLEUTH_DATA_DIR": str(tmp_path / "data"), "SLEUTH_CONFIG": str(tmp_path / "none.toml"),
+           "SLEUTH_MAX_MODEL_LEN": "2048"}
+    server = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while True:  # wait for readiness: poll the health endpoint, bounded
+            assert server.poll() is None, server.stderr.read()[-2000:]
+            try:
+                if httpx.get(base + "/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "sleuth serve did not become healthy in 300 s"
+            time.sleep(1)
+        reply = httpx.post(base + "/v1/chat/completions", timeout=60, json={
+            "model": "gemma-3-270m", "messages": EXTRACT, "max_tokens": 12, "temperature": 0})
+        assert reply.status_code == 200, reply.text
+        assert "Sazerac" in reply.json()["choices"][0]["message"]["content"]
+
+        async def through_client():
+            chat = OpenAIChat(base + "/v1", "gemma-3-270m")
+            place = await chat.complete([{"role": "user", "content": "Bardstown is a city in Kentucky, USA. As JSON:"}],
+                                        schema=Place, max_tokens=60)
+            wrong = OpenAIChat(base + "/v1", "gpt-17")
+            with pytest.raises(LLMUnavailable, match="gemma-3-270m"):
+                await wrong.complete(EXTRACT)
+            await chat.aclose()
+            await wrong.aclose()
+            return place
+
+        assert isinstance(asyncio.run(through_client()), Place)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        server.stderr.close()
