@@ -86,6 +86,7 @@ class Engine:
     async def start(self) -> None:
         from transformers import AutoTokenizer
         from vllm import AsyncEngineArgs
+        from vllm.config import StructuredOutputsConfig
         from vllm.v1.engine.async_llm import AsyncLLM
 
         c = self.config
@@ -99,6 +100,9 @@ class Engine:
             tensor_parallel_size=c.tensor_parallel_size,
             max_num_seqs=c.max_num_seqs,
             disable_log_stats=True,
+            # JSON without free whitespace: a small model otherwise pads its JSON with newlines
+            # until it runs out of tokens.
+            structured_outputs_config=StructuredOutputsConfig(backend="xgrammar", disable_any_whitespace=True),
             **({"kv_cache_memory_bytes": c.kv_cache_bytes} if on_cpu
                else {"gpu_memory_utilization": c.gpu_memory_utilization, "attention_backend": "CUSTOM"}),
         )
@@ -122,24 +126,26 @@ class Engine:
         return format_prompt(messages, self.tokenizer)
 
     async def stream(
-        self, prompt: str, *, max_tokens: int = 256, temperature: float = 0.0, stop: list[str] | None = None,
-        json_schema: dict | None = None, seed: int | None = None,
+        self, prompt: str | list[int], *, max_tokens: int = 256, temperature: float = 0.0, stop: list[str] | None = None,
+        json_schema: dict | None = None, seed: int | None = None, ignore_eos: bool = False,
     ) -> AsyncIterator[tuple[str, Generation | None]]:
-        """Yield (new text, None) as tokens arrive, then ("", the finished Generation)."""
+        """Yield (new text, None) as tokens arrive, then ("", the finished Generation).
+
+        `prompt` is text (BOS is added by the tokenizer) or token ids (used as they are)."""
         from vllm import SamplingParams
         from vllm.sampling_params import RequestOutputKind, StructuredOutputsParams
 
         if self._engine is None:
             raise EngineError("the engine is not started.")
         params = SamplingParams(
-            max_tokens=max_tokens, temperature=temperature, stop=stop or None, seed=seed,
+            max_tokens=max_tokens, temperature=temperature, stop=stop or None, seed=seed, ignore_eos=ignore_eos,
             output_kind=RequestOutputKind.DELTA,
-            structured_outputs=(StructuredOutputsParams(json=json_schema, disable_any_whitespace=True)
-                                if json_schema is not None else None),
+            structured_outputs=StructuredOutputsParams(json=json_schema) if json_schema is not None else None,
         )
         started = time.perf_counter()
         text, token_ids, prompt_tokens, finish = [], [], 0, None
-        async for out in self._engine.generate(prompt, params, request_id=uuid.uuid4().hex):
+        request = {"prompt_token_ids": prompt} if isinstance(prompt, list) else prompt
+        async for out in self._engine.generate(request, params, request_id=uuid.uuid4().hex):
             prompt_tokens = len(out.prompt_token_ids or []) or prompt_tokens
             piece = out.outputs[0]
             token_ids.extend(piece.token_ids)
@@ -150,7 +156,7 @@ class Engine:
         yield "", Generation(text="".join(text), prompt_tokens=prompt_tokens, completion_tokens=len(token_ids),
                              seconds=time.perf_counter() - started, finish_reason=finish, token_ids=token_ids)
 
-    async def generate(self, prompt: str, **kwargs) -> Generation:
+    async def generate(self, prompt: str | list[int], **kwargs) -> Generation:
         async for _, done in self.stream(prompt, **kwargs):
             if done is not None:
                 return done

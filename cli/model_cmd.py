@@ -56,7 +56,8 @@ def serve(
     config = s.engine_config(path)
     args = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", path,
             "--served-model-name", s.model or "gemma-3-270m", "--host", host, "--port", str(port),
-            "--max-model-len", str(config.max_model_len), "--dtype", config.dtype, "--seed", str(config.seed)]
+            "--max-model-len", str(config.max_model_len), "--dtype", config.dtype, "--seed", str(config.seed),
+            "--structured-outputs-config", '{"backend": "xgrammar", "disable_any_whitespace": true}']
     if installed_build() == "cpu":
         args += ["--enforce-eager", "--kv-cache-memory-bytes", str(config.kv_cache_bytes)]
     else:
