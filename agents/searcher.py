@@ -1,0 +1,104 @@
+"""The searcher (MindSearch's WebSearcher): one sub-question in, one cited sub-answer out.
+
+rewrite -> search -> select -> read -> recall -> answer, as a LangGraph graph whose nodes are
+plain functions of its state. Queries are searched in parallel and pages read concurrently; the
+answer cites the recalled chunks as [1], [2], ... in the order they were given to the model.
+"""
+
+import asyncio
+from dataclasses import dataclass
+from typing import TypedDict
+
+from langgraph.graph import END, START, StateGraph
+
+from agents import prompts
+from agents.llm import ChatModel
+from agents.reader import Reader
+from memory import AsyncMemory, Chunk, Scope, canonical_url
+from tools.errors import SearchError
+from tools.search import SearchBackend, SearchHit
+
+NOTHING_FOUND = "No information was found for this question."
+
+
+class SearcherState(TypedDict, total=False):
+    question: str
+    context: list[str]  # answers of the sub-questions this one depends on
+    today: str
+    run_id: str
+    queries: list[str]
+    hits: list[SearchHit]
+    errors: list[str]
+    urls: list[str]
+    pages_read: int
+    chunks: list[Chunk]
+    answer: str
+
+
+@dataclass
+class SearcherDeps:
+    chat: ChatModel
+    search: SearchBackend
+    reader: Reader
+    memory: AsyncMemory
+    max_results: int = 6
+    max_pages: int = 4
+    budget_tokens: int = 1500
+
+
+def build_searcher(deps: SearcherDeps):
+    async def rewrite(state: SearcherState) -> SearcherState:
+        reply = await deps.chat.complete(prompts.rewrite(state["question"], state.get("context", []), state["today"]),
+                                         schema=prompts.Queries, max_tokens=96)
+        queries = list(dict.fromkeys(q.strip() for q in [state["question"], *reply.queries] if q.strip()))
+        return {"queries": queries[:3]}
+
+    async def search(state: SearcherState) -> SearcherState:
+        async def one(query: str) -> list[SearchHit] | str:
+            try:
+                return await deps.search.search(query, max_results=deps.max_results)
+            except SearchError as e:
+                return str(e)
+
+        results = await asyncio.gather(*(one(q) for q in state["queries"]))
+        seen, hits = set(), []
+        for result in results:
+            for hit in result if isinstance(result, list) else []:
+                key = canonical_url(hit.url)
+                if key not in seen:
+                    seen.add(key)
+                    hits.append(hit)
+        return {"hits": hits, "errors": [r for r in results if isinstance(r, str)]}
+
+    def select(state: SearcherState) -> SearcherState:
+        ranked = sorted(state["hits"], key=lambda h: h.rank)  # the best of each query first
+        return {"urls": [h.url for h in ranked[: deps.max_pages]]}
+
+    async def read(state: SearcherState) -> SearcherState:
+        reads = await deps.reader.read_many(state["urls"], run_id=state["run_id"])
+        return {"pages_read": sum(1 for r in reads if r.ok)}
+
+    async def recall(state: SearcherState) -> SearcherState:
+        if not state["pages_read"]:
+            return {"chunks": []}
+        result = await deps.memory.recall(state["question"], budget_tokens=deps.budget_tokens, scope=Scope.run(state["run_id"]))
+        return {"chunks": result.chunks}
+
+    async def answer(state: SearcherState) -> SearcherState:
+        if not state["chunks"]:
+            return {"answer": NOTHING_FOUND}
+        text = await deps.chat.complete(prompts.answer(state["question"], state["chunks"], state.get("context", [])),
+                                        max_tokens=96)
+        return {"answer": text.strip() or NOTHING_FOUND}
+
+    graph = StateGraph(SearcherState)
+    for node in (rewrite, search, select, read, recall, answer):
+        graph.add_node(node.__name__, node)
+    graph.add_edge(START, "rewrite")
+    graph.add_edge("rewrite", "search")
+    graph.add_edge("search", "select")
+    graph.add_edge("select", "read")
+    graph.add_edge("read", "recall")
+    graph.add_edge("recall", "answer")
+    graph.add_edge("answer", END)
+    return graph.compile()

@@ -1,0 +1,43 @@
+"""Citations: renumbered into one list, invented ones removed, unsupported ones flagged."""
+
+from agents.citations import lexical_support, renumber, verify
+from memory import Chunk
+
+
+def chunk(id: int, text: str, url: str = "https://example.org/") -> Chunk:
+    return Chunk(id=id, page_id=id, ordinal=0, start=0, end=len(text), text=text, tokens=len(text.split()),
+                 summary="", url=f"{url}{id}", title=f"Page {id}")
+
+
+TAVERN = chunk(11, "Kentucky Tavern is a bourbon produced by the Sazerac Company at the Barton Distillery in Bardstown.")
+GLENMORE = chunk(12, "Glenmore Distillery Company registered the Kentucky Tavern trademark in 1903.")
+
+
+def test_sub_answer_markers_become_global_numbers():
+    text = "It is made by Sazerac [1]. The trademark dates from 1903 [2]."
+    assert renumber(text, local=[11, 12], mapping={11: 3, 12: 1}) == "It is made by Sazerac [3]. The trademark dates from 1903 [1]."
+
+
+def test_a_citation_to_nothing_read_is_removed():
+    checked = verify("Kentucky Tavern is made by Sazerac [1]. It won every award [7].", {1: TAVERN})
+    assert checked.text == "Kentucky Tavern is made by Sazerac [1]. It won every award."
+    assert checked.removed == [7] and [c.number for c in checked.citations] == [1]
+    assert checked.citations[0].url == TAVERN.url and checked.citations[0].quote == TAVERN.text
+
+
+def test_a_citation_that_does_not_support_its_sentence_is_flagged():
+    checked = verify("Kentucky Tavern is produced by Sazerac in Bardstown [1]. The moon is made of cheese [2].",
+                     {1: TAVERN, 2: GLENMORE})
+    assert checked.unsupported == [2]
+    assert [c.supported for c in checked.citations] == [True, False]
+    assert "[2]" in checked.text  # flagged, not removed: the source was read
+
+
+def test_the_support_check_is_pluggable():
+    checked = verify("Anything at all [1].", {1: TAVERN}, support=lambda sentence, c: False)
+    assert checked.unsupported == [1]
+
+
+def test_lexical_support_matches_inflected_words_and_numbers():
+    assert lexical_support("The trademark was registered in 1903.", GLENMORE)
+    assert not lexical_support("The trademark was registered in 1950 by Heaven Hill.", GLENMORE)
