@@ -75,7 +75,7 @@ def recall(db: Database, query: str, *, budget_tokens: int, scope: Scope = ALL, 
     if not words:
         return _result([], [], 0, 0, budget_tokens, started)
     scope_sql, scope_args = scope.pages_sql()
-    with db.connect() as con:
+    with db.connect() as con, con:  # a transaction: the temp-table writes below must not leave one open
         expr = fts_or(_informative(con, words, params))
         summary_scores = _coarse_chunks(con, expr, scope_sql, scope_args, params.coarse_chunks)
         title_scores = _coarse_pages(con, expr, scope_sql, scope_args, params.coarse_pages)

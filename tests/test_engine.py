@@ -55,6 +55,10 @@ def engine(model_dir, probe):
     e = loop.run_until_complete(Engine.shared(EngineConfig(model=str(model_dir), max_model_len=2048)))
     yield e, loop
     e.shutdown()
+    pending = asyncio.all_tasks(loop)  # vLLM's output handler: stop it before the loop closes
+    for task in pending:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
     loop.close()
 
 

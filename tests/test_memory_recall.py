@@ -80,3 +80,11 @@ def test_common_words_do_not_change_what_is_found(sample):
     full = sample.recall("Kentucky Tavern brand", budget_tokens=300, params=RecallParams(common_min=10**9))
     pruned = sample.recall("Kentucky Tavern brand", budget_tokens=300, params=RecallParams(common_min=0, common_fraction=0.0))
     assert full.chunks[0].title == pruned.chunks[0].title == "Kentucky Tavern"
+
+
+def test_recall_leaves_no_transaction_open(sample):
+    """Recall writes to temporary tables; an open transaction would make this thread's next write
+    fail at once with "database is locked" whenever another connection had written meanwhile."""
+    sample.recall("Kentucky Tavern", budget_tokens=300)
+    with sample.db.connect() as con:
+        assert not con.in_transaction

@@ -1,0 +1,171 @@
+"""The planner (MindSearch's WebPlanner) as a LangGraph graph: plan, dispatch searchers in
+parallel, merge, plan again; then respond and verify.
+
+The plan is data: a `PlanStep` validated by pydantic (and decoded under its JSON schema), never
+code. A sub-question runs as soon as the sub-questions it depends on are answered, all ready ones
+at once (LangGraph `Send`), and receives their answers. Limits on rounds, sub-questions, depth and
+wall-clock time end the planning; the answer then says so.
+"""
+
+import operator
+import time
+from dataclasses import dataclass
+from typing import Annotated, Any, TypedDict
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import Send
+
+from agents import prompts
+from agents.citations import renumber, verify
+from agents.searcher import NOTHING_FOUND, SearcherDeps, build_searcher
+from memory import Chunk, TaskNode
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_rounds: int = 4
+    max_nodes: int = 8
+    max_depth: int = 3
+    seconds: float = 600.0
+
+
+def merge_nodes(old: dict, new: dict) -> dict:
+    return {**old, **{k: {**old.get(k, {}), **v} for k, v in new.items()}}
+
+
+class PlannerState(TypedDict, total=False):
+    question: str
+    history: list[str]
+    today: str
+    run_id: str
+    started: float
+    nodes: Annotated[dict[str, dict], merge_nodes]  # id -> question, depends_on, status, answer, chunks
+    rounds: int
+    stopped: str | None  # which limit ended planning, if one did
+    events: Annotated[list[dict], operator.add]
+    answer: str
+    citations: list[dict]
+    removed: list[int]
+    unsupported: list[int]
+
+
+def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: Any = None):
+    searcher = build_searcher(deps)
+
+    def ready(nodes: dict) -> list[str]:
+        return [k for k, n in nodes.items() if n["status"] == "pending"
+                and all(nodes[d]["status"] in ("answered", "failed") for d in n["depends_on"])]
+
+    async def plan(state: PlannerState) -> PlannerState:
+        nodes = state.get("nodes", {})
+        if ready(nodes):
+            return {}
+        rounds = state.get("rounds", 0)
+        stopped = _limit(state, nodes, rounds, limits)
+        if stopped:
+            return {"stopped": stopped}
+        done = [(int(k[1:]), n["question"], n.get("answer") or "") for k, n in nodes.items() if n["status"] == "answered"]
+        step = await deps.chat.complete(prompts.plan(state["question"], state.get("history", []), done, state["today"]),
+                                        schema=prompts.PlanStep, max_tokens=200)
+        if step.finish and nodes:
+            return {"rounds": rounds + 1}
+        added: dict[str, dict] = {}
+        known = set(nodes)
+        for sub in step.sub_questions:
+            if len(nodes) + len(added) >= limits.max_nodes:
+                break
+            node_id = f"q{len(nodes) + len(added) + 1}"
+            depends = [f"q{d}" for d in sub.depends_on if f"q{d}" in known]
+            if _depth(nodes | added, depends) >= limits.max_depth:
+                continue
+            added[node_id] = {"question": sub.question, "depends_on": depends, "status": "pending"}
+            known.add(node_id)
+        if not nodes and not added:  # the model proposed nothing: research the question itself
+            added["q1"] = {"question": state["question"], "depends_on": [], "status": "pending"}
+        if not added:
+            return {"rounds": rounds + 1, "stopped": None}
+        await _save_plan(deps, state["run_id"], added)
+        return {"nodes": added, "rounds": rounds + 1,
+                "events": [{"type": "PlanUpdated", "nodes": {**nodes, **added}}]}
+
+    def dispatch(state: PlannerState):
+        nodes = state.get("nodes", {})
+        todo = ready(nodes)
+        if not todo or state.get("stopped"):
+            return "respond"
+        return [Send("search", {"node_id": k, "question": nodes[k]["question"], "run_id": state["run_id"],
+                                "depends_on": nodes[k]["depends_on"],
+                                "today": state["today"],
+                                "context": [f"{nodes[d]['question']} {nodes[d].get('answer', '')}" for d in nodes[k]["depends_on"]]})
+                for k in todo]
+
+    async def search(task: dict) -> PlannerState:
+        started = time.time()
+        out = await searcher.ainvoke({k: task[k] for k in ("question", "run_id", "today", "context")})
+        chunks = [c.model_dump() for c in out.get("chunks", [])]
+        status = "answered" if out["answer"] != NOTHING_FOUND else "failed"
+        node = {"status": status, "answer": out["answer"], "chunks": chunks, "queries": out.get("queries", []),
+                "started_at": started, "finished_at": time.time()}
+        await _save_node(deps, task, node)
+        return {"nodes": {task["node_id"]: node},
+                "events": [{"type": "SubAnswer", "node": task["node_id"], "answer": out["answer"]}]}
+
+    async def respond(state: PlannerState) -> PlannerState:
+        nodes = state.get("nodes", {})
+        sources: dict[int, Chunk] = {}
+        number_of: dict[int, int] = {}
+        findings = []
+        for node_id, node in nodes.items():
+            if node["status"] != "answered":
+                continue
+            chunks = [Chunk(**c) for c in node.get("chunks", [])]
+            for c in chunks:
+                if c.id not in number_of:
+                    number_of[c.id] = len(number_of) + 1
+                    sources[number_of[c.id]] = c
+            findings.append(renumber(node["answer"], [c.id for c in chunks], number_of))
+        if not findings:
+            text = "sleuth found nothing to answer this question with."
+        else:
+            text = await deps.chat.complete(prompts.respond(state["question"], findings), max_tokens=200)
+        if state.get("stopped"):
+            text += f"\n\n(Research stopped early: {state['stopped']}.)"
+        checked = verify(text, sources)
+        return {"answer": checked.text, "citations": [c.__dict__ for c in checked.citations],
+                "removed": checked.removed, "unsupported": checked.unsupported}
+
+    graph = StateGraph(PlannerState)
+    graph.add_node("plan", plan)
+    graph.add_node("search", search)
+    graph.add_node("respond", respond)
+    graph.add_edge(START, "plan")
+    graph.add_conditional_edges("plan", dispatch, ["search", "respond"])
+    graph.add_edge("search", "plan")
+    graph.add_edge("respond", END)
+    return graph.compile(checkpointer=checkpointer)
+
+
+def _limit(state: PlannerState, nodes: dict, rounds: int, limits: Limits) -> str | None:
+    if nodes and all(n["status"] != "pending" for n in nodes.values()) and rounds >= limits.max_rounds:
+        return f"the limit of {limits.max_rounds} planning rounds was reached"
+    if len(nodes) >= limits.max_nodes:
+        return f"the limit of {limits.max_nodes} sub-questions was reached"
+    if time.time() - state.get("started", time.time()) > limits.seconds:
+        return f"the time budget of {limits.seconds:g} s was used up"
+    return None
+
+
+def _depth(nodes: dict, depends: list[str]) -> int:
+    return 1 + max((_depth(nodes, nodes[d]["depends_on"]) for d in depends if d in nodes), default=0)
+
+
+async def _save_plan(deps: SearcherDeps, run_id: str, added: dict) -> None:
+    for node_id, node in added.items():
+        await deps.memory.tasks.save_node(run_id, TaskNode(node_id=node_id, question=node["question"],
+                                                           depends_on=node["depends_on"]))
+
+
+async def _save_node(deps: SearcherDeps, task: dict, node: dict) -> None:
+    await deps.memory.tasks.save_node(task["run_id"], TaskNode(
+        node_id=task["node_id"], question=task["question"], depends_on=task["depends_on"], status=node["status"],
+        answer=node["answer"], chunk_ids=[c["id"] for c in node["chunks"]]))

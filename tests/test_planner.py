@@ -1,0 +1,116 @@
+"""The planner graph with a scripted model on the sample corpus: dependencies, parallel searchers,
+global citations, invented citations removed, malformed plans, limits."""
+
+from datetime import timedelta
+
+import pytest
+
+from agents.llm import ScriptedChat, StructuredOutputError
+from agents.planner import Limits, build_planner
+from agents.prompts import PlanStep, Queries, SubQuestion
+from agents.reader import Reader
+from agents.searcher import SearcherDeps
+from memory import AsyncMemory, Memory
+from tests.conftest import LOOPBACK
+from tools import Fetcher, FetchLimits
+from tools.search import SAMPLE_CORPUS, LocalIndex
+
+QUESTION = "Which company makes Kentucky Tavern, and where is its distillery?"
+
+
+def last(messages) -> str:
+    return messages[-1].content
+
+
+def planning(steps):
+    """A rule that answers planning calls with `steps` in turn (then finish), and everything else simply."""
+    plans = list(steps)
+
+    def rule(messages, schema):
+        if schema is PlanStep:
+            return plans.pop(0) if plans else PlanStep(finish=True)
+        if schema is Queries:
+            return Queries(queries=[last(messages).rsplit("Question: ", 1)[1].strip()])
+        if "Findings:" in last(messages):  # respond: the findings, with their citations, plus an invented one
+            findings = [line[2:] for line in last(messages).splitlines() if line.startswith("- ")]
+            return " ".join(findings) + " It also won a gold medal [7]."
+        return "The Sazerac Company makes Kentucky Tavern at the Barton Distillery in Bardstown [1]."
+
+    return rule
+
+
+@pytest.fixture
+async def deps(tmp_path):
+    index = LocalIndex(tmp_path / "corpus.db")
+    index.add(SAMPLE_CORPUS)
+    memory = Memory(tmp_path / "memory.db")
+    memory.tasks.start_run("run", QUESTION)
+    async with Fetcher(FetchLimits(read_timeout=1.0), LOOPBACK, local=index) as fetcher:
+        yield lambda chat: SearcherDeps(chat=chat, search=index, memory=AsyncMemory(memory),
+                                        reader=Reader(fetcher, AsyncMemory(memory), freshness=timedelta(hours=1))), memory
+
+
+def start(question=QUESTION):
+    return {"question": question, "today": "2026-11-28", "run_id": "run", "history": []}
+
+
+async def test_a_dependent_sub_question_waits_and_gets_the_earlier_answer(deps):
+    make, memory = deps
+    chat = ScriptedChat(planning([PlanStep(sub_questions=[
+        SubQuestion(question="Which company makes Kentucky Tavern?"),
+        SubQuestion(question="Where is that company's distillery?", depends_on=[1])])]))
+    out = await build_planner(make(chat)).ainvoke(start())
+    q1, q2 = out["nodes"]["q1"], out["nodes"]["q2"]
+    assert q1["status"] == q2["status"] == "answered" and q2["started_at"] >= q1["finished_at"]
+    answer_prompts = [last(r.messages) for r in chat.requests if r.schema is None]
+    assert any("Known: Which company makes Kentucky Tavern?" in p and "Where is that company" in p for p in answer_prompts)
+    run = memory.tasks.get_run("run")
+    assert [(n.node_id, n.depends_on, n.status) for n in run.nodes] == [("q1", [], "answered"), ("q2", ["q1"], "answered")]
+
+
+async def test_independent_sub_questions_run_at_the_same_time(deps):
+    make, _ = deps
+    chat = ScriptedChat(planning([PlanStep(sub_questions=[
+        SubQuestion(question="Which company makes Kentucky Tavern?"),
+        SubQuestion(question="Where is Bardstown?"),
+        SubQuestion(question="What is the Barton Distillery?")])]))
+    out = await build_planner(make(chat)).ainvoke(start())
+    spans = [(n["started_at"], n["finished_at"]) for n in out["nodes"].values()]
+    assert len(spans) == 3
+    assert max(s for s, _ in spans) < min(f for _, f in spans)  # each started before any finished
+
+
+async def test_citations_are_global_verified_and_invented_ones_removed(deps):
+    make, _ = deps
+    chat = ScriptedChat(planning([PlanStep(sub_questions=[
+        SubQuestion(question="Which company makes Kentucky Tavern?"),
+        SubQuestion(question="Where is the Barton Distillery?")])]))
+    out = await build_planner(make(chat)).ainvoke(start())
+    assert "[7]" not in out["answer"] and out["removed"] == [7]
+    numbers = [c["number"] for c in out["citations"]]
+    assert numbers and numbers == sorted(set(numbers))
+    assert all(c["url"].startswith("sleuth://doc/") and c["quote"] for c in out["citations"])
+
+
+async def test_a_plan_that_never_validates_fails_cleanly(deps):
+    make, _ = deps
+    chat = ScriptedChat(lambda m, s: "not json at all" if s is PlanStep else "x", structured_retries=1)
+    with pytest.raises(StructuredOutputError, match="PlanStep after 2 attempts"):
+        await build_planner(make(chat)).ainvoke(start())
+    assert len([r for r in chat.requests if r.schema is PlanStep]) == 2
+
+
+async def test_the_sub_question_limit_ends_planning_and_the_answer_says_so(deps):
+    make, _ = deps
+    many = PlanStep(sub_questions=[SubQuestion(question=f"Fact number {i} about Kentucky Tavern?") for i in range(4)])
+    chat = ScriptedChat(planning([many, many, many]))
+    out = await build_planner(make(chat), Limits(max_nodes=3)).ainvoke(start())
+    assert len(out["nodes"]) == 3
+    assert "limit of 3 sub-questions" in out["answer"]
+
+
+async def test_a_plan_with_nothing_researches_the_question_itself(deps):
+    make, _ = deps
+    chat = ScriptedChat(planning([PlanStep(sub_questions=[])]))
+    out = await build_planner(make(chat)).ainvoke(start())
+    assert [n["question"] for n in out["nodes"].values()] == [QUESTION]
