@@ -23,7 +23,7 @@ class Conversations:
 
     def add_turn(self, thread_id: str, question: str, answer: str, sources: list[str] = ()) -> Turn:
         now = datetime.now(UTC).isoformat()
-        with self.db.connect() as con, con:
+        with self.db.write() as con:
             con.execute(
                 "INSERT INTO threads(id, created_at, updated_at) VALUES (?, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at",
@@ -74,7 +74,7 @@ class Conversations:
         new_summary = summarise(summary, folded)
         if inspect.isawaitable(new_summary):
             new_summary = await new_summary
-        with self.db.connect() as con, con:
+        with self.db.write() as con:
             # only move forward: a concurrent compaction that got further wins
             con.execute(
                 "UPDATE threads SET summary = ?, summarized_through = ? WHERE id = ? AND summarized_through = ?",
@@ -94,7 +94,7 @@ class Conversations:
 
     def forget(self, thread_id: str) -> bool:
         """Remove a thread with its turns and runs; the pages it read stay in knowledge memory."""
-        with self.db.connect() as con, con:
+        with self.db.write() as con:
             return con.execute("DELETE FROM threads WHERE id = ?", (thread_id,)).rowcount > 0
 
 

@@ -8,6 +8,7 @@ leaves the database as it was before that write.
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -148,6 +149,19 @@ class Database:
                 raise
             raise StoreError(f"The memory database {self.path} cannot be used: {e}.") from e
 
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that takes SQLite's write lock first (BEGIN IMMEDIATE), so that what
+        it reads before writing cannot change underneath it (two readers of one page both inserting)."""
+        with self.connect() as con:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield con
+            except BaseException:
+                con.rollback()
+                raise
+            con.commit()
+
     def close(self) -> None:
         """Close this thread's connection (others close when their thread or this object goes)."""
         con = getattr(self._local, "con", None)
@@ -160,7 +174,7 @@ class Database:
         try:
             con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             try:
-                con.execute("PRAGMA journal_mode=WAL")
+                _ensure_wal(con)
                 con.execute("BEGIN IMMEDIATE")  # one process migrates at a time
                 app_id = con.execute("PRAGMA application_id").fetchone()[0]
                 version = con.execute("PRAGMA user_version").fetchone()[0]
@@ -184,6 +198,21 @@ class Database:
         except sqlite3.DatabaseError as e:
             raise StoreError(f"{self.path} is damaged or not a SQLite database ({e}).") from e
         self._checked = True
+
+
+def _ensure_wal(con: sqlite3.Connection, attempts: int = 50) -> None:
+    """Switch a new database to WAL. Switching takes a lock SQLite does not wait for, so when other
+    processes are busy on a database that is not WAL yet, try again a bounded number of times."""
+    for attempt in range(attempts):
+        if con.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+            return
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def _statements(script: str) -> Iterator[str]:

@@ -45,7 +45,7 @@ class Knowledge:
     def add_many(self, pages: Iterable[Page], *, backend: str | None = None, run_id: str | None = None) -> list[Added]:
         """Store pages in one transaction (chunked and summarised before the lock is taken)."""
         prepared = [self._prepare(p) for p in pages]
-        with self.db.connect() as con, con:
+        with self.db.write() as con:
             return [self._store(con, p, chunks, backend, run_id) if chunks is not None else added
                     for p, chunks, added in prepared]
 
@@ -97,7 +97,7 @@ class Knowledge:
 
     def forget(self, url_or_id: str) -> bool:
         """Remove a page and its chunks; True if there was one."""
-        with self.db.connect() as con, con:
+        with self.db.write() as con:
             page_id = self._resolve(con, url_or_id)
             if page_id is None:
                 return False

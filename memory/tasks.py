@@ -17,7 +17,7 @@ class Tasks:
 
     def start_run(self, run_id: str, question: str, *, thread_id: str | None = None) -> None:
         now = datetime.now(UTC).isoformat()
-        with self.db.connect() as con, con:
+        with self.db.write() as con:
             if thread_id is not None:
                 con.execute("INSERT OR IGNORE INTO threads(id, created_at, updated_at) VALUES (?, ?, ?)", (thread_id, now, now))
             con.execute(
@@ -27,7 +27,7 @@ class Tasks:
             )
 
     def save_node(self, run_id: str, node: TaskNode) -> None:
-        with self.db.connect() as con, con:
+        with self.db.write() as con:
             con.execute(
                 """INSERT INTO task_nodes(run_id, node_id, position, question, depends_on, status, answer, chunk_ids, updated_at)
                    VALUES (?1, ?2, (SELECT count(*) FROM task_nodes WHERE run_id = ?1), ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(run_id, node_id) DO UPDATE SET question = excluded.question,
@@ -39,11 +39,11 @@ class Tasks:
 
     def record_page(self, run_id: str, page_id: int) -> None:
         """Note that a run read a page (already in memory), so recall scoped to the run finds it."""
-        with self.db.connect() as con, con:
+        with self.db.write() as con:
             con.execute("INSERT OR IGNORE INTO run_pages(run_id, page_id) VALUES (?, ?)", (run_id, page_id))
 
     def finish_run(self, run_id: str, status: str = "done") -> None:
-        with self.db.connect() as con, con:
+        with self.db.write() as con:
             con.execute("UPDATE runs SET status = ?, finished_at = ? WHERE id = ?", (status, datetime.now(UTC).isoformat(), run_id))
 
     def get_run(self, run_id: str) -> RunRecord | None:
