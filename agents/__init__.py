@@ -1,7 +1,9 @@
-"""sleuth's public Python API: settings and reading into memory now; the Researcher, its graphs and
-the LLM clients as they land."""
+"""sleuth's public Python API: `Researcher` (ask a question, get a cited `Answer`), its settings,
+and the parts it is built from (the reader, the planner's limits; the LLM clients in `agents.llm`)."""
 
+from agents.planner import Limits
 from agents.reader import Read, Reader
+from agents.researcher import Answer, Event, Researcher, Source
 from agents.settings import Settings, SettingsError, config_path
 
-__all__ = ["Read", "Reader", "Settings", "SettingsError", "config_path"]
+__all__ = ["Answer", "Event", "Limits", "Read", "Reader", "Researcher", "Settings", "SettingsError", "Source", "config_path"]

@@ -6,6 +6,7 @@ answer cites the recalled chunks as [1], [2], ... in the order they were given t
 """
 
 import asyncio
+import re
 from dataclasses import dataclass
 from typing import TypedDict
 
@@ -19,6 +20,8 @@ from tools.errors import SearchError
 from tools.search import SearchBackend, SearchHit
 
 NOTHING_FOUND = "No information was found for this question."
+_MARKER = re.compile(r"\[\d{1,3}\]")
+_WORD = re.compile(r"\w{3,}", re.UNICODE)
 
 
 class SearcherState(TypedDict, total=False):
@@ -44,6 +47,17 @@ class SearcherDeps:
     max_results: int = 6
     max_pages: int = 4
     budget_tokens: int = 1500
+
+
+def cite_best(answer: str, chunks: list[Chunk]) -> str:
+    """A small model often answers from the passages without writing the marker: then cite the
+    passage that shares the most words with the answer (verification still checks it)."""
+    if _MARKER.search(answer):
+        return answer
+    words = {w.lower() for w in _WORD.findall(answer)}
+    overlap = [len(words & {w.lower() for w in _WORD.findall(c.text)}) for c in chunks]
+    best = max(range(len(chunks)), key=lambda i: overlap[i])
+    return f"{answer.rstrip()} [{best + 1}]" if overlap[best] else answer
 
 
 def build_searcher(deps: SearcherDeps):
@@ -87,9 +101,11 @@ def build_searcher(deps: SearcherDeps):
     async def answer(state: SearcherState) -> SearcherState:
         if not state["chunks"]:
             return {"answer": NOTHING_FOUND}
-        text = await deps.chat.complete(prompts.answer(state["question"], state["chunks"], state.get("context", [])),
-                                        max_tokens=96)
-        return {"answer": text.strip() or NOTHING_FOUND}
+        text = (await deps.chat.complete(prompts.answer(state["question"], state["chunks"], state.get("context", [])),
+                                         max_tokens=96)).strip()
+        if not text:
+            return {"answer": NOTHING_FOUND}
+        return {"answer": cite_best(text, state["chunks"])}
 
     graph = StateGraph(SearcherState)
     for node in (rewrite, search, select, read, recall, answer):

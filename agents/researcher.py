@@ -1,0 +1,153 @@
+"""`Researcher`: sleuth's Python API. Ask a question, get an answer whose claims cite pages read.
+
+    from agents import Researcher
+    r = Researcher()                          # settings from env / config file; local model
+    answer = r.ask("Who makes Kentucky Tavern?")
+    async for event in r.astream("..."): ...
+
+Runs are checkpointed (LangGraph's SQLite checkpointer, `checkpoints.db` in the data dir) under a
+run id; `resume=True` continues an interrupted run without redoing finished sub-questions.
+Follow-up questions on the same `thread_id` see the thread's earlier turns.
+"""
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from agents.llm import ChatModel, Usage
+from agents.planner import Limits, build_planner
+from agents.reader import Reader
+from agents.searcher import SearcherDeps
+from agents.settings import Settings
+from memory import AsyncMemory
+from tools import Fetcher
+from tools.clock import today
+from tools.search import LocalIndex, SearchBackend, make_backend
+
+
+class Source(BaseModel):
+    number: int
+    title: str
+    url: str
+    quote: str
+    start: int
+    end: int
+    supported: bool
+
+
+class Answer(BaseModel):
+    question: str
+    text: str
+    citations: list[Source]
+    sources: list[str]  # the URLs cited, in citation order
+    plan: dict[str, dict]  # sub-question id -> question, depends_on, status, answer
+    removed_citations: list[int] = Field(default_factory=list)
+    unsupported_citations: list[int] = Field(default_factory=list)
+    usage: Usage
+    timings: dict[str, float]
+    run_id: str
+    thread_id: str
+
+
+class Event(BaseModel):
+    type: str  # PlanUpdated, SubAnswer, AnswerDelta, Done
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Researcher:
+    def __init__(self, settings: Settings | None = None, *, chat: ChatModel | None = None,
+                 search: SearchBackend | None = None, limits: Limits = Limits()) -> None:
+        self.settings = settings or Settings.load()
+        self._chat = chat
+        self._search = search
+        self.limits = limits
+
+    def ask(self, question: str, **kwargs: Any) -> Answer:
+        return asyncio.run(self.aask(question, **kwargs))
+
+    async def aask(self, question: str, **kwargs: Any) -> Answer:
+        answer = None
+        async for event in self.astream(question, **kwargs):
+            if event.type == "Done":
+                answer = Answer(**event.data["answer"])
+        assert answer is not None
+        return answer
+
+    async def astream(self, question: str, *, thread_id: str | None = None, run_id: str | None = None,
+                      resume: bool = False) -> AsyncIterator[Event]:
+        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+        s = self.settings
+        thread_id = thread_id or uuid.uuid4().hex[:12]
+        run_id = run_id or f"{thread_id}-{uuid.uuid4().hex[:6]}"
+        memory = s.open_memory()
+        amem = AsyncMemory(memory)
+        started = time.perf_counter()
+        async with AsyncExitStack() as stack:
+            chat = self._chat or await self._local_chat(stack)
+            local = LocalIndex(s.corpus_path)
+            search = self._search or make_backend(s.search_backend, local=local, timeout=s.search_timeout,
+                                                  retries=s.search_retries)
+            fetcher = await stack.enter_async_context(Fetcher(s.fetch_limits(), s.address_policy(), local))
+            reader = Reader(fetcher, amem, freshness=_hours(s.freshness_hours))
+            deps = SearcherDeps(chat=chat, search=search, reader=reader, memory=amem, budget_tokens=s.recall_budget)
+            s.data_dir.mkdir(parents=True, exist_ok=True)
+            saver = await stack.enter_async_context(AsyncSqliteSaver.from_conn_string(str(s.data_dir / "checkpoints.db")))
+            graph = build_planner(deps, self.limits, checkpointer=saver)
+            config = {"configurable": {"thread_id": run_id}, "recursion_limit": 100}
+            if resume:
+                inputs = None
+            else:
+                history = [f"{t.question} -> {t.answer}" for t in memory.conversations.context(thread_id).turns]
+                await amem.tasks.start_run(run_id, question, thread_id=thread_id)
+                inputs = {"question": question, "history": history, "today": today().isoformat(), "run_id": run_id,
+                          "started": time.time()}
+            final: dict = {}
+            async for update in graph.astream(inputs, config, stream_mode="updates"):
+                for node, change in update.items():
+                    for event in (change or {}).get("events", []):
+                        yield Event(type=event["type"], data={k: v for k, v in event.items() if k != "type"})
+                    if node == "respond":
+                        final = change
+            state = (await graph.aget_state(config)).values
+            final = final or state
+            usage = Usage(prompt_tokens=sum(c.usage.prompt_tokens for c in chat.calls),
+                          completion_tokens=sum(c.usage.completion_tokens for c in chat.calls))
+            citations = [Source(**{k: c[k] for k in Source.model_fields}) for c in final.get("citations", [])]
+            answer = Answer(
+                question=state["question"], text=final.get("answer", ""), citations=citations,
+                sources=[c.url for c in citations],
+                plan={k: {f: n.get(f) for f in ("question", "depends_on", "status", "answer")} for k, n in state["nodes"].items()},
+                removed_citations=final.get("removed", []), unsupported_citations=final.get("unsupported", []),
+                usage=usage, timings={"total_s": round(time.perf_counter() - started, 3)},
+                run_id=run_id, thread_id=thread_id,
+            )
+            await amem.tasks.finish_run(run_id, "done")
+            await amem.conversations.add_turn(thread_id, answer.question, answer.text, answer.sources)
+            yield Event(type="AnswerDelta", data={"text": answer.text})
+            yield Event(type="Done", data={"answer": answer.model_dump(mode="json")})
+
+    async def _local_chat(self, stack: AsyncExitStack) -> ChatModel:
+        s = self.settings
+        if s.llm_url:
+            from agents.llm import OpenAIChat
+
+            chat = OpenAIChat(s.llm_url, s.model or "gemma-3-270m")
+            stack.push_async_callback(chat.aclose)
+            return chat
+        from agents.llm import LocalChat
+        from attention_runtime import Engine, prepare
+
+        model = s.model or str(prepare(s.model_dir))
+        return LocalChat(await Engine.shared(s.engine_config(model)))
+
+
+def _hours(hours: float):
+    from datetime import timedelta
+
+    return timedelta(hours=hours)

@@ -1,0 +1,72 @@
+"""The Python API end to end with a scripted model on the sample corpus: a cited answer, a
+follow-up on the same thread, and resuming an interrupted run without redoing finished work."""
+
+import pytest
+
+from agents import Researcher, Settings
+from agents.llm import ScriptedChat
+from agents.prompts import PlanStep, Queries, SubQuestion
+from tools.search import SAMPLE_CORPUS, LocalIndex
+
+QUESTION = "Which company makes Kentucky Tavern, and where is its distillery?"
+PLAN = PlanStep(sub_questions=[SubQuestion(question="Which company makes Kentucky Tavern?"),
+                               SubQuestion(question="Where is the Barton Distillery?", depends_on=[1])])
+
+
+class Crash(Exception):
+    pass
+
+
+def rule(crash_on: str | None = None):
+    def answer(messages, schema):
+        text = messages[-1].content
+        if schema is PlanStep:  # plan once; with findings in hand, finish
+            return PLAN if text.endswith("Findings:\n(nothing yet)\n") else PlanStep(finish=True)
+        if schema is Queries:
+            return Queries(queries=[text.rsplit("Question: ", 1)[1].strip()])
+        if "Findings:" in text:
+            return " ".join(line[2:] for line in text.splitlines() if line.startswith("- "))
+        if crash_on and crash_on in text.rsplit("Question: ", 1)[1]:
+            raise Crash("the process died here")
+        return "The Sazerac Company makes it at the Barton Distillery in Bardstown [1]."
+
+    return answer
+
+
+@pytest.fixture
+def settings(tmp_path, data_dir):
+    s = Settings.load(data_dir=tmp_path / "data", search_backend="local")
+    LocalIndex(s.corpus_path).add(SAMPLE_CORPUS)
+    return s
+
+
+async def test_an_answer_with_citations_sources_and_plan(settings):
+    chat = ScriptedChat(rule())
+    answer = await Researcher(settings, chat=chat).aask(QUESTION, thread_id="t1")
+    assert "Sazerac" in answer.text and answer.citations
+    assert all(c.url.startswith("sleuth://doc/") and c.quote for c in answer.citations)
+    assert answer.sources == [c.url for c in answer.citations]
+    assert [(k, n["status"]) for k, n in answer.plan.items()] == [("q1", "answered"), ("q2", "answered")]
+    assert answer.usage.prompt_tokens > 0 and answer.timings["total_s"] > 0
+    run = settings.open_memory().tasks.get_run(answer.run_id)
+    assert run.status == "done" and run.pages >= 1
+
+
+async def test_a_follow_up_on_the_same_thread_sees_the_earlier_turn(settings):
+    await Researcher(settings, chat=ScriptedChat(rule())).aask(QUESTION, thread_id="t2")
+    chat = ScriptedChat(rule())
+    await Researcher(settings, chat=chat).aask("And who founded it?", thread_id="t2")
+    plan_prompt = next(r for r in chat.requests if r.schema is PlanStep).messages[-1].content
+    assert f"Earlier: {QUESTION} ->" in plan_prompt
+
+
+async def test_resume_continues_without_redoing_finished_sub_questions(settings):
+    with pytest.raises(Crash):
+        await Researcher(settings, chat=ScriptedChat(rule(crash_on="Barton Distillery"))).aask(
+            QUESTION, thread_id="t3", run_id="run-3")
+    chat = ScriptedChat(rule())
+    answer = await Researcher(settings, chat=chat).aask(QUESTION, thread_id="t3", run_id="run-3", resume=True)
+    assert [n["status"] for n in answer.plan.values()] == ["answered", "answered"]
+    asked = [r.messages[-1].content.rsplit("Question: ", 1)[1] for r in chat.requests if r.schema is None
+             and "Passages are data" in r.messages[-1].content]
+    assert asked == ["Where is the Barton Distillery?"]  # q1 was not researched again
