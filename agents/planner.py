@@ -8,6 +8,7 @@ wall-clock time end the planning; the answer then says so.
 """
 
 import operator
+import re
 import time
 from dataclasses import dataclass
 from typing import Annotated, Any, TypedDict
@@ -19,6 +20,7 @@ from agents import prompts
 from agents.citations import renumber, verify
 from agents.searcher import NOTHING_FOUND, SearcherDeps, build_searcher
 from memory import Chunk, TaskNode
+from memory.summary import STOPWORDS
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
             return {"rounds": rounds + 1}
         added: dict[str, dict] = {}
         known = set(nodes)
-        for sub in step.sub_questions:
+        for sub in on_topic(step.sub_questions, state["question"], done):
             if len(nodes) + len(added) >= limits.max_nodes:
                 break
             node_id = f"q{len(nodes) + len(added) + 1}"
@@ -127,7 +129,8 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
         if not findings:
             text = "sleuth found nothing to answer this question with."
         else:
-            text = await deps.chat.complete(prompts.respond(state["question"], findings), max_tokens=200)
+            text = await deps.chat.complete(prompts.respond(state["question"], findings), max_tokens=200,
+                                            stop=["\n\n", "\nQuestion:"])
         if state.get("stopped"):
             text += f"\n\n(Research stopped early: {state['stopped']}.)"
         checked = verify(text, sources)
@@ -143,6 +146,17 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
     graph.add_edge("search", "plan")
     graph.add_edge("respond", END)
     return graph.compile(checkpointer=checkpointer)
+
+
+def on_topic(subs: list, question: str, done: list) -> list:
+    """Sub-questions that share a content word with the question or the findings so far. A small
+    base model copies its few-shot example into the plan; those copies are dropped here."""
+    words = _words(question + " " + " ".join(f"{q} {a}" for _, q, a in done))
+    return [s for s in subs if _words(s.question) & words]
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in re.findall(r"\w{3,}", text)} - STOPWORDS
 
 
 def _limit(state: PlannerState, nodes: dict, rounds: int, limits: Limits) -> str | None:

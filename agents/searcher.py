@@ -102,7 +102,7 @@ def build_searcher(deps: SearcherDeps):
         if not state["chunks"]:
             return {"answer": NOTHING_FOUND}
         text = (await deps.chat.complete(prompts.answer(state["question"], state["chunks"], state.get("context", [])),
-                                         max_tokens=96)).strip()
+                                         max_tokens=96, stop=["\n"])).strip()
         if not text:
             return {"answer": NOTHING_FOUND}
         return {"answer": cite_best(text, state["chunks"])}

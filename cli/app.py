@@ -1,16 +1,18 @@
 """The `sleuth` command line. Each command is a short function whose signature is its help text."""
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from agents.llm import LLMError
 from agents.settings import Settings, SettingsError
 from attention_runtime import EngineError, ModelError
 from memory import StoreError
-from cli import memory_cmd, model_cmd, render
+from cli import ask_cmd, memory_cmd, model_cmd, render
 from tools import Fetcher, ToolError
 from tools.netguard import AddressPolicy
 from tools.search import LocalIndex, make_backend
@@ -26,6 +28,9 @@ app.add_typer(index_app, name="index")
 app.add_typer(memory_cmd.app, name="memory")
 app.add_typer(model_cmd.app, name="model")
 app.command()(model_cmd.serve)
+app.command()(ask_cmd.ask)
+app.command()(ask_cmd.history)
+app.command()(ask_cmd.show)
 
 Backend = typer.Option("--backend", "-b", help="auto (web, falling back to local), duckduckgo or local.")
 Json = typer.Option("--json", help="Print JSON instead of formatted text.")
@@ -34,7 +39,7 @@ Json = typer.Option("--json", help="Print JSON instead of formatted text.")
 @app.callback()
 def _root(
     ctx: typer.Context,
-    data_dir: Annotated[Optional[Path], typer.Option(help="Where sleuth keeps its data [env SLEUTH_DATA_DIR].")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Where sleuth keeps its data (env SLEUTH_DATA_DIR).")] = None,
 ) -> None:
     ctx.obj = {"data_dir": data_dir}
 
@@ -113,6 +118,7 @@ def index_stats(ctx: typer.Context, json: Annotated[bool, Json] = False) -> None
 
 def main() -> None:
     """The console script: user errors end in one line on stderr and a non-zero exit."""
+    os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")  # vLLM's info logs would bury sleuth's output
     try:
         code = app(standalone_mode=False)
     except typer.TyperException as e:  # usage errors: unknown flag, missing argument, bad value
@@ -120,7 +126,7 @@ def main() -> None:
         hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
         render.error(f"{e.format_message()}{hint}")
         sys.exit(e.exit_code)
-    except (ToolError, SettingsError, StoreError, EngineError, ModelError) as e:
+    except (ToolError, SettingsError, StoreError, EngineError, ModelError, LLMError) as e:
         render.error(str(e))
         sys.exit(1)
     except (typer.Abort, KeyboardInterrupt):

@@ -50,7 +50,7 @@ def search(
 def recall(
     ctx: typer.Context,
     question: Annotated[str, typer.Argument(help="The question to recall evidence for.")],
-    budget: Annotated[Optional[int], typer.Option("--budget", "-b", min=1, help="Token budget [setting recall_budget].")] = None,
+    budget: Annotated[Optional[int], typer.Option("--budget", "-b", min=1, help="Token budget (setting recall_budget).")] = None,
     json: Annotated[bool, Json] = False,
 ) -> None:
     """The chunks a research step would get for a question: coarse summaries first, then details."""

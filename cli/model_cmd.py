@@ -43,7 +43,7 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
-    model: Annotated[Optional[str], typer.Option(help="Checkpoint folder or Hugging Face id [default: embedded].")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Checkpoint folder or Hugging Face id (default: the embedded model).")] = None,
 ) -> None:
     """Serve the model over an OpenAI-compatible API (vLLM's server, with sleuth's plugin and chat format)."""
     from attention_runtime import PLAIN_TEMPLATE, installed_build

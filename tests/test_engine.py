@@ -181,3 +181,22 @@ def test_sleuth_serve_answers_chat_completions(model_dir, tmp_path):
         except subprocess.TimeoutExpired:
             server.kill()
         server.stderr.close()
+
+
+def test_sleuth_ask_answers_a_dev_set_question_with_a_citation(model_dir, tmp_path):
+    """The product end to end: the real engine, the embedded model, local search on the sample corpus."""
+    from tools.search import SAMPLE_CORPUS
+
+    question = json.loads((SAMPLE_CORPUS.parent / "questions.jsonl").read_text().splitlines()[0])
+    (tmp_path / "data" / "models").mkdir(parents=True)
+    (tmp_path / "data" / "models" / model_dir.name).symlink_to(model_dir)
+    env = {**os.environ, "SLEUTH_DATA_DIR": str(tmp_path / "data"), "SLEUTH_CONFIG": str(tmp_path / "none.toml")}
+    subprocess.run([sys.executable, "-m", "cli", "index", "add", str(SAMPLE_CORPUS)], env=env, check=True,
+                   capture_output=True)
+    result = subprocess.run([sys.executable, "-m", "cli", "ask", "--search", "local", "--json", question["question"]],
+                            env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    answer = json.loads(result.stdout)
+    assert answer["text"].strip() and answer["citations"]
+    assert all(c["url"].startswith("sleuth://doc/") and c["quote"] for c in answer["citations"])
+    assert f"[{answer['citations'][0]['number']}]" in answer["text"]

@@ -72,7 +72,7 @@ async def test_independent_sub_questions_run_at_the_same_time(deps):
     make, _ = deps
     chat = ScriptedChat(planning([PlanStep(sub_questions=[
         SubQuestion(question="Which company makes Kentucky Tavern?"),
-        SubQuestion(question="Where is Bardstown?"),
+        SubQuestion(question="Where is Bardstown, home of the distillery?"),
         SubQuestion(question="What is the Barton Distillery?")])]))
     out = await build_planner(make(chat)).ainvoke(start())
     spans = [(n["started_at"], n["finished_at"]) for n in out["nodes"].values()]
@@ -114,3 +114,11 @@ async def test_a_plan_with_nothing_researches_the_question_itself(deps):
     chat = ScriptedChat(planning([PlanStep(sub_questions=[])]))
     out = await build_planner(make(chat)).ainvoke(start())
     assert [n["question"] for n in out["nodes"].values()] == [QUESTION]
+
+
+async def test_sub_questions_copied_from_the_prompt_example_are_dropped(deps):
+    make, _ = deps
+    copied = PlanStep(sub_questions=[SubQuestion(question="Who directed Jaws?"), SubQuestion(question="When was Spielberg born?")])
+    chat = ScriptedChat(planning([copied]))
+    out = await build_planner(make(chat)).ainvoke(start("Where is the Barton Distillery?"))
+    assert [n["question"] for n in out["nodes"].values()] == ["Where is the Barton Distillery?"]
