@@ -5,6 +5,7 @@
 This stands in for a real model only where a test is about the agents' logic, not about the model.
 """
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -26,8 +27,9 @@ class Request:
 
 
 class ScriptedChat:
-    def __init__(self, rule: Rule, *, name: str = "scripted", structured_retries: int = 2) -> None:
+    def __init__(self, rule: Rule, *, name: str = "scripted", structured_retries: int = 2, delay: float = 0.0) -> None:
         self.rule = rule
+        self.delay = delay  # seconds each call takes, to stand in for a real model's latency in benchmarks
         self.name = name
         self.structured_retries = structured_retries
         self.calls: list[CallRecord] = []
@@ -39,6 +41,8 @@ class ScriptedChat:
 
         async def send(conversation: list[Message]) -> tuple[str, Usage]:
             self.requests.append(Request(conversation, schema, max_tokens, temperature, stop))
+            if self.delay:
+                await asyncio.sleep(self.delay)
             reply = self.rule(conversation, schema)
             if isinstance(reply, BaseModel):
                 reply = reply.model_dump_json()
