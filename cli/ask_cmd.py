@@ -81,7 +81,7 @@ def show(ctx: typer.Context, run: Annotated[str, typer.Argument(help="A run id f
         return
     render.out.print(f"[bold]{escape(record.question)}[/]  ({record.status}, {record.pages} pages read)")
     for node in record.nodes:
-        render.out.print(f"  {node.node_id} [{node.status}] {escape(node.question)}"
+        render.out.print(f"  {node.node_id} {escape(f'[{node.status}]')} {escape(node.question)}"
                          + (f"  (after {', '.join(node.depends_on)})" if node.depends_on else ""))
     if turns:
         render.out.print(Markdown(turns[-1].answer))

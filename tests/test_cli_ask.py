@@ -1,0 +1,32 @@
+"""`sleuth history` and `sleuth show` on runs made through the Python API (scripted model)."""
+
+import json
+
+from agents import Researcher, Settings
+from agents.llm import ScriptedChat
+from agents.prompts import PlanStep, Queries
+from tests.conftest import one_line_error
+from tools.search import SAMPLE_CORPUS, LocalIndex
+
+
+def rule(messages, schema):
+    if schema is PlanStep:
+        return PlanStep(finish=True)
+    if schema is Queries:
+        return Queries(queries=["Kentucky Tavern"])
+    if "Findings:" in messages[-1].content:
+        return "Sazerac makes Kentucky Tavern [1]."
+    return "Sazerac makes Kentucky Tavern [1]."
+
+
+async def test_history_and_show_list_past_runs(sleuth, data_dir):
+    settings = Settings.load(search_backend="local")
+    LocalIndex(settings.corpus_path).add(SAMPLE_CORPUS)
+    answer = await Researcher(settings, chat=ScriptedChat(rule)).aask("Who makes Kentucky Tavern?")
+    runs = json.loads(sleuth("history", "--json").stdout)
+    assert [r["id"] for r in runs] == [answer.run_id] and runs[0]["status"] == "done"
+    shown = sleuth("show", answer.run_id)
+    assert shown.returncode == 0 and "Who makes Kentucky Tavern?" in shown.stdout and "q1 [answered]" in shown.stdout
+    assert "Sazerac" in json.loads(sleuth("show", "--json", answer.run_id).stdout)["answer"]
+    missing = sleuth("show", "nope")
+    assert missing.returncode == 1 and "sleuth history" in one_line_error(missing)
