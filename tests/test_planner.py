@@ -122,3 +122,29 @@ async def test_sub_questions_copied_from_the_prompt_example_are_dropped(deps):
     chat = ScriptedChat(planning([copied]))
     out = await build_planner(make(chat)).ainvoke(start("Where is the Barton Distillery?"))
     assert [n["question"] for n in out["nodes"].values()] == ["Where is the Barton Distillery?"]
+
+
+async def test_the_round_limit_ends_planning(deps):
+    make, _ = deps
+    endless = [PlanStep(sub_questions=[SubQuestion(question=f"Kentucky Tavern fact {i}?")]) for i in range(10)]
+    chat = ScriptedChat(planning(endless))
+    out = await build_planner(make(chat), Limits(max_rounds=2, max_nodes=20)).ainvoke(start())
+    assert len(out["nodes"]) == 2 and "limit of 2 planning rounds" in out["answer"]
+
+
+async def test_the_time_budget_ends_planning(deps):
+    make, _ = deps
+    chat = ScriptedChat(planning([PlanStep(sub_questions=[SubQuestion(question="Kentucky Tavern maker?")])] * 5))
+    state = {**start(), "started": 0.0}  # a run that began long ago: its budget is spent
+    out = await build_planner(make(chat), Limits(seconds=60)).ainvoke(state)
+    assert out.get("nodes", {}) == {} and "time budget of 60 s" in out["answer"]
+
+
+async def test_depth_beyond_the_limit_is_not_planned(deps):
+    make, _ = deps
+    chain = PlanStep(sub_questions=[SubQuestion(question="Kentucky Tavern maker?"),
+                                    SubQuestion(question="Kentucky Tavern maker owner?", depends_on=[1]),
+                                    SubQuestion(question="Kentucky Tavern maker owner founder?", depends_on=[2])])
+    chat = ScriptedChat(planning([chain]))
+    out = await build_planner(make(chat), Limits(max_depth=2)).ainvoke(start())
+    assert list(out["nodes"]) == ["q1", "q2"]
