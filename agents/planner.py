@@ -103,7 +103,7 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
 
     async def search(task: dict) -> PlannerState:
         started = time.time()
-        out = await searcher.ainvoke({k: task[k] for k in ("question", "run_id", "today", "context")})
+        out = await searcher.ainvoke({k: task[k] for k in ("node_id", "question", "run_id", "today", "context")})
         chunks = [c.model_dump() for c in out.get("chunks", [])]
         status = "answered" if out["answer"] != NOTHING_FOUND else "failed"
         node = {"status": status, "answer": out["answer"], "chunks": chunks, "queries": out.get("queries", []),

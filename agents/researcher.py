@@ -55,7 +55,7 @@ class Answer(BaseModel):
 
 
 class Event(BaseModel):
-    type: str  # PlanUpdated, SubAnswer, AnswerDelta, Done
+    type: str  # PlanUpdated, SearchStarted, PageRead, SubAnswer, AnswerDelta, Done
     data: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -108,8 +108,14 @@ class Researcher:
                 inputs = {"question": question, "history": history, "today": today().isoformat(), "run_id": run_id,
                           "started": time.time()}
             final: dict = {}
-            async for update in graph.astream(inputs, config, stream_mode="updates"):
-                for node, change in update.items():
+            async for namespace, mode, data in graph.astream(inputs, config, stream_mode=["updates", "custom"],
+                                                             subgraphs=True):
+                if mode == "custom":  # from inside a searcher: SearchStarted, PageRead
+                    yield Event(type=data["type"], data={k: v for k, v in data.items() if k != "type"})
+                    continue
+                if namespace:
+                    continue
+                for node, change in data.items():
                     for event in (change or {}).get("events", []):
                         yield Event(type=event["type"], data={k: v for k, v in event.items() if k != "type"})
                     if node == "respond":

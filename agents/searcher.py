@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import TypedDict
 
+from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 
 from agents import prompts
@@ -25,6 +26,7 @@ _WORD = re.compile(r"\w{3,}", re.UNICODE)
 
 
 class SearcherState(TypedDict, total=False):
+    node_id: str  # the plan node this searcher answers (for progress events)
     question: str
     context: list[str]  # answers of the sub-questions this one depends on
     today: str
@@ -74,6 +76,7 @@ def build_searcher(deps: SearcherDeps):
             except SearchError as e:
                 return str(e)
 
+        get_stream_writer()({"type": "SearchStarted", "node": state.get("node_id"), "queries": state["queries"]})
         results = await asyncio.gather(*(one(q) for q in state["queries"]))
         seen, hits = set(), []
         for result in results:
@@ -90,6 +93,11 @@ def build_searcher(deps: SearcherDeps):
 
     async def read(state: SearcherState) -> SearcherState:
         reads = await deps.reader.read_many(state["urls"], run_id=state["run_id"])
+        write = get_stream_writer()
+        for r in reads:
+            if r.ok:
+                write({"type": "PageRead", "node": state.get("node_id"), "url": r.url, "title": r.added.page.title,
+                       "from_memory": r.from_memory})
         return {"pages_read": sum(1 for r in reads if r.ok)}
 
     async def recall(state: SearcherState) -> SearcherState:

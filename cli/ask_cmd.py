@@ -2,12 +2,15 @@
 
 import asyncio
 import json as jsonlib
-import sys
+from contextlib import nullcontext
 from typing import Annotated, Optional
 
 import typer
+from rich.console import Console
+from rich.live import Live
 from rich.markdown import Markdown
 from rich.markup import escape
+from rich.tree import Tree
 
 from agents import Limits, Researcher, Settings
 from cli import render
@@ -34,13 +37,15 @@ def ask(
 
     async def run():
         answer = None
-        async for event in researcher.astream(question, thread_id=thread_id, run_id=run_id, resume=bool(resume)):
-            if json and stream:
-                print(jsonlib.dumps({"type": event.type, **event.data}, ensure_ascii=False), flush=True)
-            elif not quiet and not json:
-                _progress(event)
-            if event.type == "Done":
-                answer = event.data["answer"]
+        view = LiveView() if not (quiet or json) else None
+        with view.live() if view else nullcontext():
+            async for event in researcher.astream(question, thread_id=thread_id, run_id=run_id, resume=bool(resume)):
+                if json and stream:
+                    print(jsonlib.dumps({"type": event.type, **event.data}, ensure_ascii=False), flush=True)
+                elif view:
+                    view.update(event)
+                if event.type == "Done":
+                    answer = event.data["answer"]
         return answer
 
     try:
@@ -87,13 +92,45 @@ def show(ctx: typer.Context, run: Annotated[str, typer.Argument(help="A run id f
         render.out.print(Markdown(turns[-1].answer))
 
 
-def _progress(event) -> None:
-    if event.type == "PlanUpdated":
-        for node_id, node in event.data["nodes"].items():
-            if node["status"] == "pending":
-                print(f"  plan {node_id}: {node['question']}", file=sys.stderr, flush=True)
-    elif event.type == "SubAnswer":
-        print(f"  answered {event.data['node']}: {event.data['answer']}", file=sys.stderr, flush=True)
+class LiveView:
+    """What `sleuth ask` shows on stderr while it works: the plan as a tree with each sub-question's
+    status, the queries being searched, and the pages read so far."""
+
+    ICONS = {"pending": "[dim]○[/]", "searching": "[yellow]◐[/]", "answered": "[green]●[/]", "failed": "[red]✗[/]"}
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.nodes: dict[str, dict] = {}
+        self.pages: list[str] = []
+        self.console = console or Console(stderr=True, highlight=False)
+
+    def live(self) -> Live:
+        self._live = Live(self.render(), console=self.console, refresh_per_second=8, transient=False)
+        return self._live
+
+    def update(self, event) -> None:
+        d = event.data
+        if event.type == "PlanUpdated":
+            for node_id, node in d["nodes"].items():
+                self.nodes.setdefault(node_id, {"question": node["question"], "status": node["status"], "queries": []})
+        elif event.type == "SearchStarted" and d.get("node") in self.nodes:
+            self.nodes[d["node"]].update(status="searching", queries=d["queries"])
+        elif event.type == "PageRead":
+            self.pages.append(d.get("title") or d["url"])
+        elif event.type == "SubAnswer" and d["node"] in self.nodes:
+            self.nodes[d["node"]].update(status="answered" if not d["answer"].startswith("No information") else "failed",
+                                         answer=d["answer"])
+        self._live.update(self.render())
+
+    def render(self) -> Tree:
+        tree = Tree(f"[bold]Researching[/] · {len(self.pages)} pages read")
+        for node_id, node in self.nodes.items():
+            branch = tree.add(f"{self.ICONS[node['status']]} {node_id} {escape(node['question'])}")
+            if node["status"] == "searching":
+                for q in node["queries"]:
+                    branch.add(f"[dim]search: {escape(q)}[/]")
+            elif node.get("answer"):
+                branch.add(f"[dim]{escape(node['answer'][:160])}[/]")
+        return tree
 
 
 def _print_answer(answer: dict) -> None:

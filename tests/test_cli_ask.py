@@ -30,3 +30,26 @@ async def test_history_and_show_list_past_runs(sleuth, data_dir):
     assert "Sazerac" in json.loads(sleuth("show", "--json", answer.run_id).stdout)["answer"]
     missing = sleuth("show", "nope")
     assert missing.returncode == 1 and "sleuth history" in one_line_error(missing)
+
+
+async def test_the_live_view_shows_the_plan_queries_and_pages(data_dir):
+    import io
+
+    from rich.console import Console
+
+    from cli.ask_cmd import LiveView
+
+    settings = Settings.load(search_backend="local")
+    LocalIndex(settings.corpus_path).add(SAMPLE_CORPUS)
+    view = LiveView(Console(file=io.StringIO(), width=120, color_system=None))
+    snapshots = []
+    with view.live():
+        async for event in Researcher(settings, chat=ScriptedChat(rule)).astream("Who makes Kentucky Tavern?"):
+            view.update(event)
+            with view.console.capture() as capture:
+                view.console.print(view.render())
+            snapshots.append((event.type, capture.get()))
+    searching = next(text for kind, text in snapshots if kind == "SearchStarted")
+    assert "◐ q1 Who makes Kentucky Tavern?" in searching and "search: Kentucky Tavern" in searching
+    final = snapshots[-1][1]
+    assert "● q1" in final and "pages read" in final and not final.startswith("Researching · 0 pages")

@@ -70,3 +70,15 @@ async def test_resume_continues_without_redoing_finished_sub_questions(settings)
     asked = [r.messages[-1].content.rsplit("Question: ", 1)[1] for r in chat.requests if r.schema is None
              and "Passages are data" in r.messages[-1].content]
     assert asked == ["Where is the Barton Distillery?"]  # q1 was not researched again
+
+
+async def test_events_show_the_work_as_it_happens(settings):
+    events = [e async for e in Researcher(settings, chat=ScriptedChat(rule())).astream(QUESTION, thread_id="t4")]
+    types = [e.type for e in events]
+    assert types[0] == "PlanUpdated" and types[-2:] == ["AnswerDelta", "Done"]
+    started = [e.data for e in events if e.type == "SearchStarted"]
+    assert [s["node"] for s in started] == ["q1", "q2"] and started[0]["queries"]
+    read = [e.data for e in events if e.type == "PageRead"]
+    assert read and all(r["url"].startswith("sleuth://doc/") and r["node"] in ("q1", "q2") for r in read)
+    # each sub-question's pages are read after its search starts and before its answer
+    assert types.index("SearchStarted") < types.index("PageRead") < types.index("SubAnswer")
