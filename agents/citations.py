@@ -9,7 +9,7 @@ content words found in the chunk); any `SupportCheck` can replace it.
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from memory import Chunk
 from memory.summary import STOPWORDS
@@ -85,7 +85,7 @@ def verify(text: str, sources: dict[int, Chunk], support: SupportCheck = lexical
                 kept[n] = Citation(number=n, chunk_id=chunk.id, url=chunk.url, title=chunk.title, start=chunk.start,
                                    end=chunk.end, quote=chunk.text, supported=ok)
             elif not ok and kept[n].supported:
-                kept[n] = Citation(**{**kept[n].__dict__, "supported": False})
+                kept[n] = replace(kept[n], supported=False)
             return m.group(0)
 
         pieces.append(_MARKER.sub(check, s))

@@ -10,7 +10,7 @@ wall-clock time end the planning; the answer then says so.
 import operator
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Annotated, Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
@@ -134,7 +134,7 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
         if state.get("stopped"):
             text += f"\n\n(Research stopped early: {state['stopped']}.)"
         checked = verify(text, sources)
-        return {"answer": checked.text, "citations": [c.__dict__ for c in checked.citations],
+        return {"answer": checked.text, "citations": [asdict(c) for c in checked.citations],
                 "removed": checked.removed, "unsupported": checked.unsupported}
 
     graph = StateGraph(PlannerState)

@@ -13,6 +13,7 @@ Follow-up questions on the same `thread_id` see the thread's earlier turns.
 import asyncio
 import time
 import uuid
+from datetime import timedelta
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any
@@ -89,12 +90,12 @@ class Researcher:
         amem = AsyncMemory(memory)
         started = time.perf_counter()
         async with AsyncExitStack() as stack:
-            chat = self._chat or await self._local_chat(stack)
+            chat = self._chat or await self._default_chat(stack)
             local = LocalIndex(s.corpus_path)
             search = self._search or make_backend(s.search_backend, local=local, timeout=s.search_timeout,
                                                   retries=s.search_retries)
             fetcher = await stack.enter_async_context(Fetcher(s.fetch_limits(), s.address_policy(), local))
-            reader = Reader(fetcher, amem, freshness=_hours(s.freshness_hours))
+            reader = Reader(fetcher, amem, freshness=timedelta(hours=s.freshness_hours))
             deps = SearcherDeps(chat=chat, search=search, reader=reader, memory=amem, budget_tokens=s.recall_budget)
             s.data_dir.mkdir(parents=True, exist_ok=True)
             saver = await stack.enter_async_context(AsyncSqliteSaver.from_conn_string(str(s.data_dir / "checkpoints.db")))
@@ -138,7 +139,8 @@ class Researcher:
             yield Event(type="AnswerDelta", data={"text": answer.text})
             yield Event(type="Done", data={"answer": answer.model_dump(mode="json")})
 
-    async def _local_chat(self, stack: AsyncExitStack) -> ChatModel:
+    async def _default_chat(self, stack: AsyncExitStack) -> ChatModel:
+        """The server at `llm_url` if one is set, else the in-process engine (preparing the model once)."""
         s = self.settings
         if s.llm_url:
             from agents.llm import OpenAIChat
@@ -151,9 +153,3 @@ class Researcher:
 
         model = s.model or str(prepare(s.model_dir))
         return LocalChat(await Engine.shared(s.engine_config(model)))
-
-
-def _hours(hours: float):
-    from datetime import timedelta
-
-    return timedelta(hours=hours)

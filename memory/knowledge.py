@@ -18,7 +18,8 @@ from memory.text import canonical_url, content_hash, fts_query
 from tools.fetch import Page
 
 _PAGE_COLUMNS = "id, url, canonical_url, final_url, title, published, fetched_at, content_hash, backend, n_chunks, truncated"
-_CHUNK_COLUMNS = "c.id, c.page_id, c.ordinal, c.start, c.end, c.text, c.tokens, c.summary, p.url, p.title"
+_PAGE_KEYS = [k.strip() for k in _PAGE_COLUMNS.split(",")]
+CHUNK_COLUMNS = "c.id, c.page_id, c.ordinal, c.start, c.end, c.text, c.tokens, c.summary, p.url, p.title"
 
 
 class Knowledge:
@@ -129,10 +130,10 @@ class Knowledge:
     def chunks(self, page_id: int) -> list[Chunk]:
         with self.db.connect() as con:
             rows = con.execute(
-                f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN pages p ON p.id = c.page_id WHERE c.page_id = ? ORDER BY c.ordinal",
+                f"SELECT {CHUNK_COLUMNS} FROM chunks c JOIN pages p ON p.id = c.page_id WHERE c.page_id = ? ORDER BY c.ordinal",
                 (page_id,),
             ).fetchall()
-        return [_chunk(r) for r in rows]
+        return [chunk_from_row(r) for r in rows]
 
     def search(self, text: str, *, limit: int = 10) -> list[Chunk]:
         """Plain BM25 over chunk text: what `sleuth memory search` shows."""
@@ -141,11 +142,11 @@ class Knowledge:
             return []
         with self.db.connect() as con:
             rows = con.execute(
-                f"""SELECT {_CHUNK_COLUMNS}, -f.rank FROM chunks_fts f JOIN chunks c ON c.id = f.rowid
+                f"""SELECT {CHUNK_COLUMNS}, -f.rank FROM chunks_fts f JOIN chunks c ON c.id = f.rowid
                     JOIN pages p ON p.id = c.page_id WHERE chunks_fts MATCH ? ORDER BY f.rank LIMIT ?""",
                 (expr, limit),
             ).fetchall()
-        return [_chunk(r[:-1], score=r[-1]) for r in rows]
+        return [chunk_from_row(r[:-1], score=r[-1]) for r in rows]
 
     def stats(self) -> dict:
         with self.db.connect() as con:
@@ -179,12 +180,14 @@ class Knowledge:
 
 
 def _page(row: tuple, text: str | None = None) -> StoredPage:
-    keys = [k.strip() for k in _PAGE_COLUMNS.split(",")]
-    data = dict(zip(keys, row))
+    data = dict(zip(_PAGE_KEYS, row))
     data["truncated"] = bool(data["truncated"])
     return StoredPage(**data, text=text)
 
 
-def _chunk(row: tuple, score: float = 0.0) -> Chunk:
-    keys = ("id", "page_id", "ordinal", "start", "end", "text", "tokens", "summary", "url", "title")
-    return Chunk(**dict(zip(keys, row)), score=score)
+_CHUNK_KEYS = ("id", "page_id", "ordinal", "start", "end", "text", "tokens", "summary", "url", "title")
+
+
+def chunk_from_row(row: tuple, score: float = 0.0) -> Chunk:
+    """A `Chunk` from a row selected with `CHUNK_COLUMNS`."""
+    return Chunk(**dict(zip(_CHUNK_KEYS, row)), score=score)

@@ -17,13 +17,13 @@ import time
 from dataclasses import dataclass
 
 from memory.db import FTS_TOKENIZER, Database
+from memory.knowledge import CHUNK_COLUMNS, chunk_from_row
 from memory.models import Chunk, Dropped, Recall, RecallStats
 from memory.summary import STOPWORDS
 from memory.text import fts_or, query_words
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
-_CHUNK_COLUMNS = "c.id, c.page_id, c.ordinal, c.start, c.end, c.text, c.tokens, c.summary, p.url, p.title"
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,9 @@ def recall(db: Database, query: str, *, budget_tokens: int, scope: Scope = ALL, 
     scope_sql, scope_args = scope.pages_sql()
     with db.connect() as con, con:  # a transaction: the temp-table writes below must not leave one open
         expr = fts_or(_informative(con, words, params))
-        summary_scores = _coarse_chunks(con, expr, scope_sql, scope_args, params.coarse_chunks)
-        title_scores = _coarse_pages(con, expr, scope_sql, scope_args, params.coarse_pages)
+        chunk_scope = f"SELECT id FROM chunks WHERE page_id IN ({scope_sql})" if scope_sql else ""
+        summary_scores = _top(con, "summaries_fts", expr, chunk_scope, scope_args, params.coarse_chunks)
+        title_scores = _top(con, "pages_fts", expr, scope_sql, scope_args, params.coarse_pages)
         candidates = _load(con, summary_scores, title_scores, params.chunks_per_title_page)
     detail_scores = _detail(query, candidates)
 
@@ -143,39 +144,26 @@ def _informative(con: sqlite3.Connection, words: list[str], params: RecallParams
     return [w for w in kept if w in rarest]
 
 
-def _coarse_chunks(con: sqlite3.Connection, expr: str, scope_sql: str, scope_args: tuple, limit: int) -> dict[int, float]:
-    where = f"AND rowid IN (SELECT id FROM chunks WHERE page_id IN ({scope_sql}))" if scope_sql else ""
-    rows = con.execute(
-        f"SELECT rowid, -rank FROM summaries_fts WHERE summaries_fts MATCH ? {where} ORDER BY rank LIMIT ?",
-        (expr, *scope_args, limit),
-    ).fetchall()
-    return dict(rows)
-
-
-def _coarse_pages(con: sqlite3.Connection, expr: str, scope_sql: str, scope_args: tuple, limit: int) -> dict[int, float]:
+def _top(con: sqlite3.Connection, table: str, expr: str, scope_sql: str, scope_args: tuple, limit: int) -> dict[int, float]:
+    """The best rows of an FTS5 table by BM25, best first: rowid -> score (higher is better)."""
     where = f"AND rowid IN ({scope_sql})" if scope_sql else ""
-    rows = con.execute(
-        f"SELECT rowid, -rank FROM pages_fts WHERE pages_fts MATCH ? {where} ORDER BY rank LIMIT ?",
-        (expr, *scope_args, limit),
-    ).fetchall()
-    return dict(rows)
+    return dict(con.execute(f"SELECT rowid, -rank FROM {table} WHERE {table} MATCH ? {where} ORDER BY rank LIMIT ?",
+                            (expr, *scope_args, limit)))
 
 
 def _load(con: sqlite3.Connection, chunk_scores: dict[int, float], page_scores: dict[int, float], per_page: int) -> list[Chunk]:
     rows = []
     if chunk_scores:
         marks = ",".join("?" * len(chunk_scores))
-        rows += con.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN pages p ON p.id = c.page_id WHERE c.id IN ({marks})",
+        rows += con.execute(f"SELECT {CHUNK_COLUMNS} FROM chunks c JOIN pages p ON p.id = c.page_id WHERE c.id IN ({marks})",
                             tuple(chunk_scores)).fetchall()
     if page_scores:
         marks = ",".join("?" * len(page_scores))
         rows += con.execute(
-            f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN pages p ON p.id = c.page_id WHERE c.page_id IN ({marks}) AND c.ordinal < ?",
+            f"SELECT {CHUNK_COLUMNS} FROM chunks c JOIN pages p ON p.id = c.page_id WHERE c.page_id IN ({marks}) AND c.ordinal < ?",
             (*page_scores, per_page),
         ).fetchall()
-    keys = ("id", "page_id", "ordinal", "start", "end", "text", "tokens", "summary", "url", "title")
-    unique = {r[0]: r for r in rows}
-    return [Chunk(**dict(zip(keys, r))) for r in unique.values()]
+    return [chunk_from_row(r) for r in {r[0]: r for r in rows}.values()]
 
 
 def _detail(query: str, candidates: list[Chunk]) -> dict[int, float]:
@@ -242,15 +230,10 @@ def _hop(con: sqlite3.Connection, query: str, best: list[Chunk], scope_sql: str,
     if not names:
         return []
     expr = " OR ".join('"' + " ".join(_WORD.findall(n)) + '"' for n in names)
-    where = f"AND rowid IN ({scope_sql})" if scope_sql else ""
-    rows = con.execute(
-        f"SELECT rowid, -rank FROM pages_fts WHERE pages_fts MATCH ? {where} ORDER BY rank LIMIT ?",
-        (expr, *scope_args, params.hop_pages),
-    ).fetchall()
-    if not rows:
+    scores = _top(con, "pages_fts", expr, scope_sql, scope_args, params.hop_pages)
+    if not scores:
         return []
-    top = rows[0][1] or 1.0
-    scores = dict(rows)
+    top = next(iter(scores.values())) or 1.0
     chunks = _load(con, {}, scores, 1)
     for c in chunks:
         c.score = params.hop_weight * scores[c.page_id] / top * best[0].score

@@ -117,6 +117,27 @@ async def complete_structured(
     )
 
 
+async def complete_and_record(
+    send: Callable[[list[Message]], Awaitable[tuple[str, Usage]]],
+    messages: list[Message],
+    schema: type[T] | None,
+    *,
+    retries: int,
+    model: str,
+    calls: list[CallRecord],
+) -> str | T:
+    """One `complete` call of any client: plain text, or a validated `schema` instance (with the
+    retries above); its usage, latency and attempts are appended to `calls`."""
+    with Timer() as t:
+        if schema is None:
+            result, usage = await send(messages)
+            attempts = 1
+        else:
+            result, usage, attempts = await complete_structured(send, messages, schema, retries=retries)
+    calls.append(CallRecord(model=model, structured=schema is not None, usage=usage, seconds=t.seconds, attempts=attempts))
+    return result
+
+
 def _describe(error: ValidationError) -> str:
     first = error.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "the reply"

@@ -7,7 +7,7 @@ were running at once, which is how a test sees that nothing serialises them.
 from collections.abc import AsyncIterator
 
 from agents.llm.base import (
-    CallRecord, LLMError, Message, Messages, T, Timer, Usage, as_messages, complete_structured, schema_of,
+    CallRecord, LLMError, Message, Messages, T, Usage, as_messages, complete_and_record, schema_of,
 )
 from attention_runtime.engine import Engine, EngineError
 
@@ -24,6 +24,8 @@ class LocalChat:
     async def complete(self, messages: Messages, *, schema: type[T] | None = None, max_tokens: int = 256,
                        temperature: float = 0.0, stop: list[str] | None = None) -> str | T:
         msgs = as_messages(messages)
+        # Constrained decoding makes the JSON valid by construction; a reply cut by max_tokens is
+        # the one way it can still fail, and then the retry shows the model the error.
         json_schema = schema_of(schema) if schema is not None else None
 
         async def send(conversation: list[Message]) -> tuple[str, Usage]:
@@ -39,17 +41,8 @@ class LocalChat:
             return g.text.strip() if json_schema is None else g.text, Usage(prompt_tokens=g.prompt_tokens,
                                                                              completion_tokens=g.completion_tokens)
 
-        with Timer() as t:
-            if schema is None:
-                result, usage = await send(msgs)
-                attempts = 1
-            else:
-                # Constrained decoding makes the JSON valid by construction; a reply cut by max_tokens
-                # is the one way it can still fail, and then the retry shows the model the error.
-                result, usage, attempts = await complete_structured(send, msgs, schema, retries=self.structured_retries)
-        self.calls.append(CallRecord(model=self.name, structured=schema is not None, usage=usage, seconds=t.seconds,
-                                     attempts=attempts))
-        return result
+        return await complete_and_record(send, msgs, schema, retries=self.structured_retries, model=self.name,
+                                         calls=self.calls)
 
     async def stream(self, messages: Messages, *, max_tokens: int = 256, temperature: float = 0.0,
                      stop: list[str] | None = None) -> AsyncIterator[str]:

@@ -5,14 +5,16 @@ cluster behind a router, or another server. Streaming is server-sent events; str
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import httpx
 
 from agents.llm.base import (
-    CallRecord, LLMError, LLMUnavailable, Message, Messages, T, Timer, Usage, as_messages, complete_structured, schema_of,
+    CallRecord, LLMError, LLMUnavailable, Message, Messages, T, Timer, Usage, as_messages, complete_and_record, schema_of,
 )
 
 _RETRY = {429, 500, 502, 503, 504}
+_PATH = "/v1/chat/completions"
 
 
 class OpenAIChat:
@@ -59,15 +61,8 @@ class OpenAIChat:
                 raise LLMError(f"the server at {self.base_url} sent a reply without a message.") from None
             return text, Usage(**{k: v for k, v in (data.get("usage") or {}).items() if k in Usage.model_fields})
 
-        with Timer() as t:
-            if schema is None:
-                result, usage = await send(msgs)
-                attempts = 1
-            else:
-                result, usage, attempts = await complete_structured(send, msgs, schema, retries=self.structured_retries)
-        self.calls.append(CallRecord(model=self.name, structured=schema is not None, usage=usage, seconds=t.seconds,
-                                     attempts=attempts))
-        return result
+        return await complete_and_record(send, msgs, schema, retries=self.structured_retries, model=self.name,
+                                         calls=self.calls)
 
     async def stream(self, messages: Messages, *, max_tokens: int = 256, temperature: float = 0.0,
                      stop: list[str] | None = None) -> AsyncIterator[str]:
@@ -75,7 +70,7 @@ class OpenAIChat:
                           stream_options={"include_usage": True})
         usage = Usage()
         with Timer() as t:
-            async with self._request("POST", "/v1/chat/completions", body) as response:
+            async with self._request(body) as response:
                 async for line in response.aiter_lines():
                     if not line.startswith("data:"):
                         continue
@@ -101,63 +96,56 @@ class OpenAIChat:
         return body
 
     async def _post(self, body: dict) -> dict:
-        async with self._request("POST", "/v1/chat/completions", body) as response:
+        async with self._request(body) as response:
             await response.aread()
             try:
                 return response.json()
             except ValueError:
                 raise LLMError(f"the server at {self.base_url} did not answer with JSON.") from None
 
-    def _request(self, method: str, path: str, body: dict):
-        return _Request(self, method, path, body)
-
-
-class _Request:
-    """One request with bounded retries on connection errors, 429 and 5xx; yields the open response."""
-
-    def __init__(self, chat: OpenAIChat, method: str, path: str, body: dict) -> None:
-        self.chat, self.method, self.path, self.body = chat, method, path, body
-        self._cm = None
-
-    async def __aenter__(self) -> httpx.Response:
-        chat = self.chat
-        for attempt in range(chat.retries + 1):
-            last = attempt == chat.retries
+    @asynccontextmanager
+    async def _request(self, body: dict) -> AsyncIterator[httpx.Response]:
+        """POST a chat completion with bounded retries on connection errors, 429 and 5xx; yields the
+        open response (the retries cover opening it, never a response already handed out)."""
+        for attempt in range(self.retries + 1):
+            last = attempt == self.retries
+            stack = AsyncExitStack()
             try:
-                self._cm = chat._client.stream(self.method, self.path, json=self.body)
-                response = await self._cm.__aenter__()
+                response = await stack.enter_async_context(self._client.stream("POST", _PATH, json=body))
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as e:
                 if last:
-                    raise LLMUnavailable(f"cannot reach the LLM server at {chat.base_url} ({e.__class__.__name__}); "
+                    raise LLMUnavailable(f"cannot reach the LLM server at {self.base_url} ({e.__class__.__name__}); "
                                          "is `sleuth serve` running?") from None
-                await asyncio.sleep(chat.backoff * 2**attempt)
+                await asyncio.sleep(self.backoff * 2**attempt)
                 continue
             except httpx.TimeoutException:
-                raise LLMError(f"the LLM server at {chat.base_url} did not answer in time.") from None
-            if response.status_code < 400:
-                return response
-            await response.aread()
-            await self._cm.__aexit__(None, None, None)
+                raise LLMError(f"the LLM server at {self.base_url} did not answer in time.") from None
+            async with stack:
+                if response.status_code < 400:
+                    yield response
+                    return
+                await response.aread()
             if response.status_code in _RETRY and not last:
-                await asyncio.sleep(chat.backoff * 2**attempt)
+                await asyncio.sleep(self.backoff * 2**attempt)
                 continue
             raise await self._error(response)
-        raise AssertionError("unreachable")
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._cm is not None:
-            await self._cm.__aexit__(*exc)
 
     async def _error(self, response: httpx.Response) -> LLMError:
-        chat = self.chat
         detail = _detail(response)
         if response.status_code == 404 or "does not exist" in detail.lower() or "not found" in detail.lower():
-            served = await _served_models(chat)
+            served = await self._served_models()
             hint = f" (it serves: {', '.join(served)})" if served else ""
-            return LLMUnavailable(f"the server at {chat.base_url} does not serve the model '{chat.name}'{hint}.")
+            return LLMUnavailable(f"the server at {self.base_url} does not serve the model '{self.name}'{hint}.")
         if response.status_code in (401, 403):
-            return LLMUnavailable(f"the server at {chat.base_url} refused the API key (HTTP {response.status_code}).")
-        return LLMError(f"the server at {chat.base_url} answered HTTP {response.status_code}: {detail}")
+            return LLMUnavailable(f"the server at {self.base_url} refused the API key (HTTP {response.status_code}).")
+        return LLMError(f"the server at {self.base_url} answered HTTP {response.status_code}: {detail}")
+
+    async def _served_models(self) -> list[str]:
+        try:
+            response = await self._client.get("/v1/models")
+            return [m["id"] for m in response.json().get("data", [])]
+        except (httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError):
+            return []
 
 
 def _detail(response: httpx.Response) -> str:
@@ -168,11 +156,3 @@ def _detail(response: httpx.Response) -> str:
         return str(message)[:300]
     except ValueError:
         return response.text[:300] or response.reason_phrase
-
-
-async def _served_models(chat: OpenAIChat) -> list[str]:
-    try:
-        response = await chat._client.get("/v1/models")
-        return [m["id"] for m in response.json().get("data", [])]
-    except (httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError):
-        return []

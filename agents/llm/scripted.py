@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from agents.llm.base import CallRecord, Message, Messages, T, Usage, as_messages, complete_structured
+from agents.llm.base import CallRecord, Message, Messages, T, Usage, as_messages, complete_and_record
 
 Rule = Callable[[list[Message], type[BaseModel] | None], str | BaseModel | dict]
 
@@ -51,13 +51,8 @@ class ScriptedChat:
             usage = Usage(prompt_tokens=sum(len(m.content.split()) for m in conversation), completion_tokens=len(reply.split()))
             return reply, usage
 
-        if schema is None:
-            text, usage = await send(msgs)
-            self.calls.append(CallRecord(model=self.name, structured=False, usage=usage, seconds=0.0))
-            return text
-        value, usage, attempts = await complete_structured(send, msgs, schema, retries=self.structured_retries)
-        self.calls.append(CallRecord(model=self.name, structured=True, usage=usage, seconds=0.0, attempts=attempts))
-        return value
+        return await complete_and_record(send, msgs, schema, retries=self.structured_retries, model=self.name,
+                                         calls=self.calls)
 
     async def stream(self, messages: Messages, *, max_tokens: int = 256, temperature: float = 0.0,
                      stop: list[str] | None = None) -> AsyncIterator[str]:

@@ -211,9 +211,11 @@ class LocalIndex:
         self, query: str, *, max_results: int = 10, recency: Recency | None = None
     ) -> list[SearchHit]:
         """BM25 search. Local documents carry no dates, so `recency` does not filter them."""
-        if self.count() == 0:
+        # Emptiness is checked only when nothing matched: `count(*)` before every query scanned the table.
+        hits = await asyncio.to_thread(self.search_sync, query, max_results) if self.path.exists() else []
+        if not hits and not await asyncio.to_thread(self.has_documents):
             raise EmptyCorpus("The local corpus is empty; add documents with `sleuth index add PATH`.")
-        return await asyncio.to_thread(self.search_sync, query, max_results)
+        return hits
 
     def get(self, doc_id: str) -> Document | None:
         con = self._connect()
@@ -222,6 +224,15 @@ class LocalIndex:
         finally:
             con.close()
         return Document(*row) if row else None
+
+    def has_documents(self) -> bool:
+        if not self.path.exists():
+            return False
+        con = self._connect()
+        try:
+            return con.execute("SELECT 1 FROM docs LIMIT 1").fetchone() is not None
+        finally:
+            con.close()
 
     def count(self) -> int:
         if not self.path.exists():
