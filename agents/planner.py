@@ -19,6 +19,7 @@ from langgraph.types import Send
 from agents import prompts
 from agents.citations import renumber, verify
 from agents.searcher import NOTHING_FOUND, SearcherDeps, build_searcher
+from agents.untrusted import defang, instructions
 from memory import Chunk, TaskNode
 from memory.summary import STOPWORDS
 
@@ -129,8 +130,9 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
         if not findings:
             text = "sleuth found nothing to answer this question with."
         else:
-            text = await deps.chat.complete(prompts.respond(state["question"], findings), max_tokens=200,
-                                            stop=["\n\n", "\nQuestion:"])
+            text = defang(await deps.chat.complete(prompts.respond(state["question"], findings), max_tokens=200,
+                                                   stop=["\n\n", "\nQuestion:"]), marker="")
+            text = text or " ".join(findings)  # nothing usable written: the cited findings themselves
         if state.get("stopped"):
             text += f"\n\n(Research stopped early: {state['stopped']}.)"
         checked = verify(text, sources)
@@ -149,10 +151,11 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
 
 
 def on_topic(subs: list, question: str, done: list) -> list:
-    """Sub-questions that share a content word with the question or the findings so far. A small
-    base model copies its few-shot example into the plan; those copies are dropped here."""
+    """Sub-questions that share a content word with the question or the findings so far, and do not
+    address the model. A small base model copies its few-shot example into the plan; those copies
+    are dropped here, as is a sub-question a page has talked the model into."""
     words = _words(question + " " + " ".join(f"{q} {a}" for _, q, a in done))
-    return [s for s in subs if _words(s.question) & words]
+    return [s for s in subs if _words(s.question) & words and not instructions(s.question)]
 
 
 def _words(text: str) -> set[str]:

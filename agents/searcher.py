@@ -16,6 +16,7 @@ from langgraph.graph import END, START, StateGraph
 from agents import prompts
 from agents.llm import ChatModel
 from agents.reader import Reader
+from agents.untrusted import defang
 from memory import AsyncMemory, Chunk, Scope, canonical_url
 from tools.errors import SearchError
 from tools.search import SearchBackend, SearchHit
@@ -111,6 +112,7 @@ def build_searcher(deps: SearcherDeps):
             return {"answer": NOTHING_FOUND}
         text = (await deps.chat.complete(prompts.answer(state["question"], state["chunks"], state.get("context", [])),
                                          max_tokens=96, stop=["\n"])).strip()
+        text = defang(text, marker="")  # what a model wrote after reading pages is untrusted too
         if not text:
             return {"answer": NOTHING_FOUND}
         return {"answer": cite_best(text, state["chunks"])}
