@@ -3,7 +3,7 @@ and the parts it is built from (the reader, the planner's limits; the LLM client
 
 from agents.planner import Limits
 from agents.reader import Read, Reader
-from agents.researcher import Answer, Event, Researcher, Source
+from agents.researcher import Answer, Event, ResearchError, Researcher, Source
 from agents.settings import Settings, SettingsError, config_path
 
-__all__ = ["Answer", "Event", "Limits", "Read", "Reader", "Researcher", "Settings", "SettingsError", "Source", "config_path"]
+__all__ = ["Answer", "Event", "Limits", "Read", "Reader", "ResearchError", "Researcher", "Settings", "SettingsError", "Source", "config_path"]

@@ -15,7 +15,7 @@ from memory import Chunk
 from memory.summary import STOPWORDS
 
 _MARKER = re.compile(r"\s?\[(\d{1,3})\]")
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
+_END = re.compile(r"[.!?]+(?=\s)|\n")  # a sentence is complete once the character after it is known
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 SupportCheck = Callable[[str, Chunk], bool]  # (sentence without markers, cited chunk) -> supported?
@@ -64,31 +64,67 @@ def renumber(text: str, local: Sequence[int], mapping: dict[int, int]) -> str:
     return _MARKER.sub(swap, text)
 
 
-def verify(text: str, sources: dict[int, Chunk], support: SupportCheck = lexical_support) -> Checked:
-    """Keep markers that resolve to a read chunk (`sources`: number -> chunk), flag unsupported ones."""
-    result = Checked(text="")
-    kept: dict[int, Citation] = {}
-    pieces = []
-    for sentence in _SENTENCE.finditer(text):
-        s = sentence.group(0)
-        plain = _MARKER.sub("", s)
+class Verifier:
+    """Checks an answer while it is written: `feed` text as it arrives and get back the sentences
+    completed so far, checked (invented markers removed, unsupported ones flagged); `close` checks
+    the rest. What it returns is final, so it can be shown at once; `result` has the citations.
+    `clean` may rewrite or drop (by returning "") each sentence before it is checked."""
+
+    def __init__(self, sources: dict[int, Chunk], support: SupportCheck = lexical_support,
+                 clean: Callable[[str], str] | None = None) -> None:
+        self.sources, self.support, self.clean = sources, support, clean
+        self.result = Checked(text="")
+        self._kept: dict[int, Citation] = {}
+        self._pending = ""
+
+    def feed(self, piece: str) -> str:
+        self._pending += piece
+        done = []
+        while m := _END.search(self._pending):
+            done.append(self._check(self._pending[: m.end()]))
+            self._pending = self._pending[m.end():]
+        return self._emit("".join(done))
+
+    def close(self) -> str:
+        rest, self._pending = self._pending, ""
+        return self._emit(self._check(rest) if rest else "")
+
+    def _emit(self, text: str) -> str:
+        self.result.text += text
+        self.result.citations = [self._kept[n] for n in sorted(self._kept)]
+        return text
+
+    def _check(self, sentence: str) -> str:
+        if self.clean:
+            body = sentence.strip()
+            cleaned = self.clean(body) if body else body
+            if body and not cleaned:
+                return ""
+            sentence = sentence.replace(body, cleaned, 1)
+        plain = _MARKER.sub("", sentence)
+
         def check(m: re.Match) -> str:
             n = int(m.group(1))
-            chunk = sources.get(n)
+            chunk = self.sources.get(n)
             if chunk is None:
-                result.removed.append(n)
+                self.result.removed.append(n)
                 return ""
-            ok = support(plain, chunk)
-            if not ok and n not in result.unsupported:
-                result.unsupported.append(n)
-            if n not in kept:
-                kept[n] = Citation(number=n, chunk_id=chunk.id, url=chunk.url, title=chunk.title, start=chunk.start,
-                                   end=chunk.end, quote=chunk.text, supported=ok)
-            elif not ok and kept[n].supported:
-                kept[n] = replace(kept[n], supported=False)
+            ok = self.support(plain, chunk)
+            if not ok and n not in self.result.unsupported:
+                self.result.unsupported.append(n)
+            if n not in self._kept:
+                self._kept[n] = Citation(number=n, chunk_id=chunk.id, url=chunk.url, title=chunk.title,
+                                         start=chunk.start, end=chunk.end, quote=chunk.text, supported=ok)
+            elif not ok and self._kept[n].supported:
+                self._kept[n] = replace(self._kept[n], supported=False)
             return m.group(0)
 
-        pieces.append(_MARKER.sub(check, s))
-    result.text = "".join(pieces) if pieces else text
-    result.citations = [kept[n] for n in sorted(kept)]
-    return result
+        return _MARKER.sub(check, sentence)
+
+
+def verify(text: str, sources: dict[int, Chunk], support: SupportCheck = lexical_support) -> Checked:
+    """Keep markers that resolve to a read chunk (`sources`: number -> chunk), flag unsupported ones."""
+    v = Verifier(sources, support)
+    v.feed(text)
+    v.close()
+    return v.result

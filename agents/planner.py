@@ -13,11 +13,12 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any, TypedDict
 
+from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
 from agents import prompts
-from agents.citations import renumber, verify
+from agents.citations import Verifier, renumber
 from agents.searcher import NOTHING_FOUND, SearcherDeps, build_searcher
 from agents.untrusted import defang, instructions
 from memory import Chunk, TaskNode
@@ -127,15 +128,28 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
                     number_of[c.id] = len(number_of) + 1
                     sources[number_of[c.id]] = c
             findings.append(renumber(node["answer"], [c.id for c in chunks], number_of))
+        # The answer is checked sentence by sentence as the model writes it, and each checked
+        # sentence is streamed at once (AnswerDelta): what a reader sees is never taken back.
+        checker = Verifier(sources, clean=lambda sentence: defang(sentence, marker=""))
+        write = get_stream_writer()
+
+        def show(text: str) -> None:
+            if text:
+                write({"type": "AnswerDelta", "text": text})
+
         if not findings:
-            text = "sleuth found nothing to answer this question with."
+            show(checker.feed("sleuth found nothing to answer this question with."))
         else:
-            text = defang(await deps.chat.complete(prompts.respond(state["question"], findings), max_tokens=200,
-                                                   stop=["\n\n", "\nQuestion:"]), marker="")
-            text = text or " ".join(findings)  # nothing usable written: the cited findings themselves
+            async for piece in deps.chat.stream(prompts.respond(state["question"], findings), max_tokens=200,
+                                                stop=["\n\n", "\nQuestion:"]):
+                show(checker.feed(piece))
+            show(checker.close())
+            if not checker.result.text.strip():  # nothing usable written: the cited findings themselves
+                show(checker.feed(" ".join(findings)))
         if state.get("stopped"):
-            text += f"\n\n(Research stopped early: {state['stopped']}.)"
-        checked = verify(text, sources)
+            show(checker.feed(f"\n\n(Research stopped early: {state['stopped']}.)"))
+        show(checker.close())
+        checked = checker.result
         return {"answer": checked.text, "citations": [asdict(c) for c in checked.citations],
                 "removed": checked.removed, "unsupported": checked.unsupported}
 

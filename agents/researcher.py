@@ -25,7 +25,7 @@ from agents.planner import Limits, build_planner
 from agents.reader import Reader
 from agents.searcher import SearcherDeps
 from agents.settings import Settings
-from memory import AsyncMemory
+from memory import AsyncMemory, Memory
 from tools import Fetcher
 from tools.clock import today
 from tools.search import LocalIndex, SearchBackend, make_backend
@@ -60,6 +60,19 @@ class Event(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
+class ResearchError(Exception):
+    """A run cannot be done as asked (e.g. resuming a run that does not exist); says why in one sentence."""
+
+
+def new_thread_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def new_run_id(thread_id: str) -> str:
+    """A run's id starts with its thread's, so `--resume RUN` finds the thread too."""
+    return f"{thread_id}-{uuid.uuid4().hex[:6]}"
+
+
 class Researcher:
     def __init__(self, settings: Settings | None = None, *, chat: ChatModel | None = None,
                  search: SearchBackend | None = None, limits: Limits = Limits()) -> None:
@@ -81,12 +94,28 @@ class Researcher:
 
     async def astream(self, question: str, *, thread_id: str | None = None, run_id: str | None = None,
                       resume: bool = False) -> AsyncIterator[Event]:
+        s = self.settings
+        thread_id = thread_id or new_thread_id()
+        run_id = run_id or new_run_id(thread_id)
+        memory = s.open_memory()
+        if resume:
+            record = memory.tasks.get_run(run_id)
+            if record is None:
+                raise ResearchError(f"there is no run {run_id!r} to resume; see `sleuth history`.")
+            question, thread_id = record.question, record.thread_id or thread_id
+            memory.tasks.start_run(run_id, question, thread_id=thread_id)
+        try:
+            async for event in self._run(memory, question, thread_id, run_id, resume):
+                yield event
+        except BaseException as e:  # the run stays checkpointed; history says how it ended
+            memory.tasks.finish_run(run_id, "interrupted" if isinstance(e, (asyncio.CancelledError, KeyboardInterrupt,
+                                                                            GeneratorExit)) else "failed")
+            raise
+
+    async def _run(self, memory: Memory, question: str, thread_id: str, run_id: str, resume: bool) -> AsyncIterator[Event]:
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
         s = self.settings
-        thread_id = thread_id or uuid.uuid4().hex[:12]
-        run_id = run_id or f"{thread_id}-{uuid.uuid4().hex[:6]}"
-        memory = s.open_memory()
         amem = AsyncMemory(memory)
         started = time.perf_counter()
         async with AsyncExitStack() as stack:
@@ -101,8 +130,8 @@ class Researcher:
             saver = await stack.enter_async_context(AsyncSqliteSaver.from_conn_string(str(s.data_dir / "checkpoints.db")))
             graph = build_planner(deps, self.limits, checkpointer=saver)
             config = {"configurable": {"thread_id": run_id}, "recursion_limit": 100}
-            if resume:
-                inputs = None
+            if resume and (await graph.aget_state(config)).values:
+                inputs = None  # continue from the last checkpoint
             else:
                 history = [f"{t.question} -> {t.answer}" for t in memory.conversations.context(thread_id).turns]
                 await amem.tasks.start_run(run_id, question, thread_id=thread_id)
@@ -111,7 +140,7 @@ class Researcher:
             final: dict = {}
             async for namespace, mode, data in graph.astream(inputs, config, stream_mode=["updates", "custom"],
                                                              subgraphs=True):
-                if mode == "custom":  # from inside a searcher: SearchStarted, PageRead
+                if mode == "custom":  # written inside a node: SearchStarted, PageRead, AnswerDelta
                     yield Event(type=data["type"], data={k: v for k, v in data.items() if k != "type"})
                     continue
                 if namespace:
@@ -136,7 +165,6 @@ class Researcher:
             )
             await amem.tasks.finish_run(run_id, "done")
             await amem.conversations.add_turn(thread_id, answer.question, answer.text, answer.sources)
-            yield Event(type="AnswerDelta", data={"text": answer.text})
             yield Event(type="Done", data={"answer": answer.model_dump(mode="json")})
 
     async def _default_chat(self, stack: AsyncExitStack) -> ChatModel:

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from agents import ResearchError
 from agents.llm import LLMError
 from agents.settings import Settings, SettingsError
 from attention_runtime import EngineError, ModelError
@@ -126,7 +127,7 @@ def main() -> None:
         hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
         render.error(f"{e.format_message()}{hint}")
         sys.exit(e.exit_code)
-    except (ToolError, SettingsError, StoreError, EngineError, ModelError, LLMError) as e:
+    except (ToolError, SettingsError, StoreError, EngineError, ModelError, LLMError, ResearchError) as e:
         render.error(str(e))
         sys.exit(1)
     except (typer.Abort, KeyboardInterrupt):

@@ -2,7 +2,10 @@
 
 import asyncio
 import json as jsonlib
-from contextlib import nullcontext
+import shlex
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Annotated, Optional
 
 import typer
@@ -13,6 +16,7 @@ from rich.markup import escape
 from rich.tree import Tree
 
 from agents import Limits, Researcher, Settings
+from agents.researcher import new_run_id, new_thread_id
 from cli import render
 
 
@@ -32,16 +36,22 @@ def ask(
     """Research a question and print an answer whose claims cite the pages read."""
     s = Settings.load(**ctx.obj, search_backend=search, model=model, llm_url=llm_url)
     researcher = Researcher(s, limits=Limits(max_nodes=max_nodes))
-    run_id = resume
-    thread_id = thread or (resume.rsplit("-", 1)[0] if resume else None)
+    thread_id = thread or (resume.rsplit("-", 1)[0] if resume else new_thread_id())
+    run_id = resume or new_run_id(thread_id)
 
     async def run():
         answer = None
         view = LiveView() if not (quiet or json) else None
         with view.live() if view else nullcontext():
             async for event in researcher.astream(question, thread_id=thread_id, run_id=run_id, resume=bool(resume)):
-                if json and stream:
-                    print(jsonlib.dumps({"type": event.type, **event.data}, ensure_ascii=False), flush=True)
+                if json:
+                    if stream:
+                        print(jsonlib.dumps({"type": event.type, **event.data}, ensure_ascii=False), flush=True)
+                elif event.type == "AnswerDelta":  # the checked answer, sentence by sentence, as it is written
+                    if view:
+                        view.stop()
+                    sys.stdout.write(event.data["text"])
+                    sys.stdout.flush()
                 elif view:
                     view.update(event)
                 if event.type == "Done":
@@ -51,13 +61,13 @@ def ask(
     try:
         answer = asyncio.run(run())
     except KeyboardInterrupt:
-        render.error("stopped; the run is checkpointed: resume it with `sleuth ask --resume RUN_ID \"...\"` "
-                     "(see `sleuth history` for the id).")
+        render.error(f"stopped; the run is checkpointed: resume it with `sleuth ask --resume {run_id} "
+                     f"{shlex.quote(question)}`.")
         raise typer.Exit(130)
     if json and not stream:
         print(jsonlib.dumps(answer, ensure_ascii=False, indent=2))
     elif not json:
-        _print_answer(answer)
+        _print_sources(answer)
 
 
 def history(ctx: typer.Context, json: Annotated[bool, typer.Option("--json")] = False) -> None:
@@ -94,7 +104,8 @@ def show(ctx: typer.Context, run: Annotated[str, typer.Argument(help="A run id f
 
 class LiveView:
     """What `sleuth ask` shows on stderr while it works: the plan as a tree with each sub-question's
-    status, the queries being searched, and the pages read so far."""
+    status, the queries being searched, and the pages read so far. It appears with the first event,
+    so an error before any work is done is one line, not a tree and a line."""
 
     ICONS = {"pending": "[dim]○[/]", "searching": "[yellow]◐[/]", "answered": "[green]●[/]", "failed": "[red]✗[/]"}
 
@@ -102,10 +113,21 @@ class LiveView:
         self.nodes: dict[str, dict] = {}
         self.pages: list[str] = []
         self.console = console or Console(stderr=True, highlight=False)
+        self._live: Live | None = None
+        self._stopped = False
 
-    def live(self) -> Live:
-        self._live = Live(self.render(), console=self.console, refresh_per_second=8, transient=False)
-        return self._live
+    @contextmanager
+    def live(self) -> Iterator["LiveView"]:
+        try:
+            yield self
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """Leave the tree as it is on screen (the answer follows on stdout)."""
+        self._stopped = True
+        if self._live:
+            self._live.stop()
 
     def update(self, event) -> None:
         d = event.data
@@ -119,7 +141,13 @@ class LiveView:
         elif event.type == "SubAnswer" and d["node"] in self.nodes:
             self.nodes[d["node"]].update(status="answered" if not d["answer"].startswith("No information") else "failed",
                                          answer=d["answer"])
-        self._live.update(self.render())
+        if self._stopped:
+            return
+        if self._live is None:
+            self._live = Live(self.render(), console=self.console, refresh_per_second=8, transient=False)
+            self._live.start()
+        else:
+            self._live.update(self.render())
 
     def render(self) -> Tree:
         tree = Tree(f"[bold]Researching[/] · {len(self.pages)} pages read")
@@ -133,8 +161,9 @@ class LiveView:
         return tree
 
 
-def _print_answer(answer: dict) -> None:
-    render.out.print(Markdown(answer["text"]))
+def _print_sources(answer: dict) -> None:
+    """After the streamed answer: its numbered sources and what the run cost."""
+    render.out.print()
     if answer["citations"]:
         render.out.print("\n[bold]Sources[/]")
         for c in answer["citations"]:

@@ -1,18 +1,25 @@
 """A stub OpenAI-compatible server on loopback for the error paths of `OpenAIChat` that a real
-server cannot be made to show on demand (503s, malformed structured replies, unknown models).
+server cannot be made to show on demand (503s, malformed structured replies, unknown models), and
+a scripted researcher (model "researcher") that `sleuth ask --llm-url` can be run against and
+stopped in the middle of a run: set `hold_on` to a schema name and the first such request waits
+(`held` is set when it arrives) until `stop()`.
 The happy path is also tested against the real `sleuth serve` (tests/test_engine.py)."""
 
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-MODELS = ["echo", "flaky", "json-fixes-itself", "json-never", "stream"]
+MODELS = ["echo", "flaky", "json-fixes-itself", "json-never", "stream", "researcher"]
+SUB_QUESTION = "Which company makes Kentucky Tavern?"
 
 
 class OpenAIStub:
     def __init__(self) -> None:
         self.requests: list[dict] = []
         self.counts: dict[str, int] = {}
+        self.hold_on: str | None = None
+        self.held = threading.Event()
+        self._release = threading.Event()
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -43,7 +50,26 @@ class OpenAIStub:
                     return self.reply('{"name": "Barton", "founded": "long ago"}' if n == 1 else '{"name": "Barton", "founded": 1879}')
                 if model == "json-never":
                     return self.reply("I cannot do JSON, sorry.")
+                if model == "researcher":
+                    return self.research(body, last)
                 return self.reply(f"ok: {last}")
+
+            def research(self, body: dict, last: str) -> None:
+                schema = (body.get("response_format") or {}).get("json_schema", {}).get("name")
+                if schema and schema == stub.hold_on and not stub.held.is_set():
+                    stub.held.set()
+                    stub._release.wait()
+                    return
+                if schema == "PlanStep":
+                    first = last.endswith("(nothing yet)\n")
+                    return self.reply(json.dumps({"sub_questions": [{"question": SUB_QUESTION}] if first else [],
+                                                  "finish": not first}))
+                if schema == "Queries":
+                    return self.reply(json.dumps({"queries": ["Kentucky Tavern bourbon"]}))
+                if body.get("stream"):  # respond: the findings, word by word
+                    findings = " ".join(line[2:] for line in last.splitlines() if line.startswith("- "))
+                    return self.sse([w if i == 0 else " " + w for i, w in enumerate(findings.split(" "))])
+                return self.reply("The Sazerac Company makes Kentucky Tavern [1].")
 
             def reply(self, text: str) -> None:
                 self.json(200, {"choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
@@ -73,5 +99,6 @@ class OpenAIStub:
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
+        self._release.set()
         self.httpd.shutdown()
         self.httpd.server_close()

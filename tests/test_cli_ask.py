@@ -1,11 +1,16 @@
 """`sleuth history` and `sleuth show` on runs made through the Python API (scripted model)."""
 
 import json
+import re
+import signal
+import subprocess
+import sys
 
 from agents import Researcher, Settings
 from agents.llm import ScriptedChat
 from agents.prompts import PlanStep, Queries
 from tests.conftest import one_line_error
+from tests.openai_stub import OpenAIStub
 from tools.search import SAMPLE_CORPUS, LocalIndex
 
 
@@ -53,3 +58,38 @@ async def test_the_live_view_shows_the_plan_queries_and_pages(data_dir):
     assert "◐ q1 Who makes Kentucky Tavern?" in searching and "search: Kentucky Tavern" in searching
     final = snapshots[-1][1]
     assert "● q1" in final and "pages read" in final and not final.startswith("Researching · 0 pages")
+
+
+def test_ctrl_c_keeps_the_run_and_resume_finishes_it(sleuth, data_dir):
+    """`sleuth ask` against a scripted OpenAI-compatible server, interrupted while a sub-question
+    is being researched, then resumed from the id it printed."""
+    settings = Settings.load(search_backend="local")
+    LocalIndex(settings.corpus_path).add(SAMPLE_CORPUS)
+    stub = OpenAIStub()
+    stub.hold_on = "Queries"  # the plan is made and checkpointed; the searcher's first call waits
+    args = ["ask", "--search", "local", "--llm-url", stub.url, "--model", "researcher", "Who makes Kentucky Tavern?"]
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "cli", *args, "--quiet"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        assert stub.held.wait(timeout=60), "sleuth never asked for queries"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130
+        hint = one_line_error(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
+        run_id = re.search(r"--resume (\S+) ", hint).group(1)
+        runs = json.loads(sleuth("history", "--json").stdout)
+        assert [(r["id"], r["status"]) for r in runs] == [(run_id, "interrupted")]
+
+        resumed = sleuth(*args, "--resume", run_id)
+        assert resumed.returncode == 0, resumed.stderr
+        assert "Sazerac Company makes Kentucky Tavern [1]" in resumed.stdout and "sleuth://doc/" in resumed.stdout
+        plans = [r for r in stub.requests if r.get("response_format", {}).get("json_schema", {}).get("name") == "PlanStep"]
+        assert sum(p["messages"][-1]["content"].endswith("(nothing yet)\n") for p in plans) == 1  # not planned again
+        assert json.loads(sleuth("history", "--json").stdout)[0]["status"] == "done"
+    finally:
+        stub.stop()
+
+
+def test_resuming_a_run_that_does_not_exist_is_one_clear_error(sleuth, data_dir):
+    result = sleuth("ask", "--search", "local", "--llm-url", "http://127.0.0.1:9/v1", "--resume", "nope-123456", "Q?")
+    assert result.returncode == 1 and "no run 'nope-123456' to resume" in one_line_error(result)

@@ -82,3 +82,18 @@ async def test_events_show_the_work_as_it_happens(settings):
     assert read and all(r["url"].startswith("sleuth://doc/") and r["node"] in ("q1", "q2") for r in read)
     # each sub-question's pages are read after its search starts and before its answer
     assert types.index("SearchStarted") < types.index("PageRead") < types.index("SubAnswer")
+
+
+async def test_the_answer_streams_sentence_by_sentence_already_checked(settings):
+    def inventive(messages, schema):
+        text = messages[-1].content
+        if schema is None and "Findings:" in text:  # two sentences, the second citing a source never read
+            return "Sazerac makes Kentucky Tavern [1]. It is made in Bardstown at the Barton Distillery [9]."
+        return rule()(messages, schema)
+
+    events = [e async for e in Researcher(settings, chat=ScriptedChat(inventive)).astream(QUESTION, thread_id="t5")]
+    deltas = [e.data["text"] for e in events if e.type == "AnswerDelta"]
+    answer = events[-1].data["answer"]
+    assert len(deltas) == 2 and "".join(deltas) == answer["text"]
+    assert deltas[0] == "Sazerac makes Kentucky Tavern [1]." and "[9]" not in deltas[1]
+    assert answer["removed_citations"] == [9]
