@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.llm import ChatModel, Usage
+from agents.llm import CallRecord, ChatModel, Usage, counting
 from agents.planner import Limits, build_planner
 from agents.reader import Reader
 from agents.searcher import SearcherDeps
@@ -105,14 +105,16 @@ class Researcher:
             question, thread_id = record.question, record.thread_id or thread_id
             memory.tasks.start_run(run_id, question, thread_id=thread_id)
         try:
-            async for event in self._run(memory, question, thread_id, run_id, resume):
-                yield event
+            with counting() as calls:  # this run's LLM calls, even when the client is shared
+                async for event in self._run(memory, question, thread_id, run_id, resume, calls):
+                    yield event
         except BaseException as e:  # the run stays checkpointed; history says how it ended
             memory.tasks.finish_run(run_id, "interrupted" if isinstance(e, (asyncio.CancelledError, KeyboardInterrupt,
                                                                             GeneratorExit)) else "failed")
             raise
 
-    async def _run(self, memory: Memory, question: str, thread_id: str, run_id: str, resume: bool) -> AsyncIterator[Event]:
+    async def _run(self, memory: Memory, question: str, thread_id: str, run_id: str, resume: bool,
+                   calls: list[CallRecord]) -> AsyncIterator[Event]:
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
         s = self.settings
@@ -152,8 +154,8 @@ class Researcher:
                         final = change
             state = (await graph.aget_state(config)).values
             final = final or state
-            usage = Usage(prompt_tokens=sum(c.usage.prompt_tokens for c in chat.calls),
-                          completion_tokens=sum(c.usage.completion_tokens for c in chat.calls))
+            usage = Usage(prompt_tokens=sum(c.usage.prompt_tokens for c in calls),
+                          completion_tokens=sum(c.usage.completion_tokens for c in calls), calls=len(calls))
             citations = [Source(**{k: c[k] for k in Source.model_fields}) for c in final.get("citations", [])]
             answer = Answer(
                 question=state["question"], text=final.get("answer", ""), citations=citations,

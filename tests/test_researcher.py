@@ -97,3 +97,14 @@ async def test_the_answer_streams_sentence_by_sentence_already_checked(settings)
     assert len(deltas) == 2 and "".join(deltas) == answer["text"]
     assert deltas[0] == "Sazerac makes Kentucky Tavern [1]." and "[9]" not in deltas[1]
     assert answer["removed_citations"] == [9]
+
+
+async def test_concurrent_runs_sharing_one_model_each_count_their_own_calls(settings):
+    import asyncio
+
+    chat = ScriptedChat(rule())
+    r = Researcher(settings, chat=chat)
+    one, two = await asyncio.gather(r.aask(QUESTION, thread_id="t6"), r.aask("Who makes Kentucky Tavern?", thread_id="t7"))
+    assert one.usage.calls > 0 and two.usage.calls > 0
+    assert one.usage.calls + two.usage.calls == len(chat.calls)
+    assert one.usage.completion_tokens + two.usage.completion_tokens == sum(c.usage.completion_tokens for c in chat.calls)

@@ -7,7 +7,7 @@
 """
 
 from agents.llm.base import (
-    CallRecord, ChatModel, LLMError, LLMUnavailable, Message, StructuredOutputError, Usage, parse_structured,
+    CallRecord, ChatModel, LLMError, LLMUnavailable, Message, StructuredOutputError, Usage, counting, parse_structured,
 )
 from agents.llm.openai import OpenAIChat
 from agents.llm.scripted import ScriptedChat
@@ -23,5 +23,5 @@ def __getattr__(name: str):
 
 __all__ = [
     "CallRecord", "ChatModel", "LLMError", "LLMUnavailable", "LocalChat", "Message", "OpenAIChat", "ScriptedChat",
-    "StructuredOutputError", "Usage", "parse_structured",
+    "StructuredOutputError", "Usage", "counting", "parse_structured",
 ]

@@ -3,11 +3,15 @@
 `ChatModel.complete(messages, schema=None, ...)` returns text, or an instance of the pydantic model
 `schema` (the reply is decoded under that model's JSON schema where the backend can, and always
 validated here). `stream(...)` yields text pieces. Every call is recorded with its token usage and
-latency in `model.calls`.
+latency in `model.calls`, and in the list of an enclosing `counting()` block, so concurrent runs
+sharing one client each see their own calls.
 """
 
 import json
 import time
+from contextlib import contextmanager
+from contextvars import ContextVar
+from collections.abc import Iterator
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Literal, Protocol, TypeVar, runtime_checkable
 
@@ -27,6 +31,7 @@ Messages = list[Message] | list[dict]
 class Usage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    calls: int = 0  # LLM calls, where a total over several is given
 
 
 class CallRecord(BaseModel):
@@ -134,8 +139,30 @@ async def complete_and_record(
             attempts = 1
         else:
             result, usage, attempts = await complete_structured(send, messages, schema, retries=retries)
-    calls.append(CallRecord(model=model, structured=schema is not None, usage=usage, seconds=t.seconds, attempts=attempts))
+    record(calls, CallRecord(model=model, structured=schema is not None, usage=usage, seconds=t.seconds, attempts=attempts))
     return result
+
+
+_counted: ContextVar[list[CallRecord] | None] = ContextVar("sleuth_counted_calls", default=None)
+
+
+@contextmanager
+def counting() -> Iterator[list[CallRecord]]:
+    """The calls made inside this block (and tasks it starts), by any client."""
+    calls: list[CallRecord] = []
+    previous = _counted.get()
+    _counted.set(calls)
+    try:
+        yield calls
+    finally:  # a plain set, not reset(token): an async generator may be closed in another context
+        _counted.set(previous)
+
+
+def record(calls: list[CallRecord], call: CallRecord) -> None:
+    """Append `call` to a client's `calls` and to the enclosing `counting()` list, if any."""
+    calls.append(call)
+    if (counted := _counted.get()) is not None:
+        counted.append(call)
 
 
 def _describe(error: ValidationError) -> str:

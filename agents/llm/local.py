@@ -7,7 +7,7 @@ were running at once, which is how a test sees that nothing serialises them.
 from collections.abc import AsyncIterator
 
 from agents.llm.base import (
-    CallRecord, LLMError, Message, Messages, T, Usage, as_messages, complete_and_record, schema_of,
+    CallRecord, LLMError, Message, Messages, T, Usage, as_messages, complete_and_record, record, schema_of,
 )
 from attention_runtime.engine import Engine, EngineError
 
@@ -52,7 +52,7 @@ class LocalChat:
             async for piece, done in self.engine.stream(prompt, max_tokens=max_tokens, temperature=temperature,
                                                         stop=[*stops, *(stop or [])]):
                 if done is not None:
-                    self.calls.append(CallRecord(model=self.name, structured=False, seconds=done.seconds,
+                    record(self.calls, CallRecord(model=self.name, structured=False, seconds=done.seconds,
                                                  usage=Usage(prompt_tokens=done.prompt_tokens,
                                                              completion_tokens=done.completion_tokens)))
                 elif piece:

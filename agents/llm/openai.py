@@ -10,7 +10,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import httpx
 
 from agents.llm.base import (
-    CallRecord, LLMError, LLMUnavailable, Message, Messages, T, Timer, Usage, as_messages, complete_and_record, schema_of,
+    CallRecord, LLMError, LLMUnavailable, Message, Messages, T, Timer, Usage, as_messages, complete_and_record, record, schema_of,
 )
 
 _RETRY = {429, 500, 502, 503, 504}
@@ -84,7 +84,7 @@ class OpenAIChat:
                         piece = (choice.get("delta") or {}).get("content")
                         if piece:
                             yield piece
-        self.calls.append(CallRecord(model=self.name, structured=False, usage=usage, seconds=t.seconds))
+        record(self.calls, CallRecord(model=self.name, structured=False, usage=usage, seconds=t.seconds))
 
     # ------------------------------------------------------------------------------------------
 
