@@ -43,10 +43,16 @@ class Checked:
 
 def lexical_support(sentence: str, chunk: Chunk, threshold: float = 0.5) -> bool:
     """At least `threshold` of the sentence's content words (numbers included) occur in the chunk."""
-    words = {w.lower() for w in _WORD.findall(sentence)} - STOPWORDS
+    return grounded(sentence, chunk.text, threshold)
+
+
+def grounded(sentence: str, source: str, threshold: float = 0.5) -> bool:
+    """At least `threshold` of the sentence's content words (markers aside) occur in `source`.
+    A small model otherwise writes its few-shot example's words instead of the passages'."""
+    words = {w.lower() for w in _WORD.findall(_MARKER.sub(" ", sentence))} - STOPWORDS
     if not words:
         return True
-    present = {w.lower() for w in _WORD.findall(chunk.text)}
+    present = {w.lower() for w in _WORD.findall(source)}
     stems = {w[:5] for w in present}
     found = sum(1 for w in words if w in present or (len(w) > 5 and w[:5] in stems))
     return found / len(words) >= threshold

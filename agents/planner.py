@@ -18,7 +18,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
 from agents import prompts
-from agents.citations import Verifier, renumber
+from agents.citations import Verifier, grounded, renumber
 from agents.searcher import NOTHING_FOUND, SearcherDeps, build_searcher
 from agents.untrusted import defang, instructions
 from memory import Chunk, TaskNode
@@ -130,27 +130,32 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
             findings.append(renumber(node["answer"], [c.id for c in chunks], number_of))
         # The answer is checked sentence by sentence as the model writes it, and each checked
         # sentence is streamed at once (AnswerDelta): what a reader sees is never taken back.
-        checker = Verifier(sources, clean=lambda sentence: defang(sentence, marker=""))
+        # A sentence whose words are not in the findings or sources (a small model copies its
+        # example) is dropped; if nothing is left, the cited findings themselves are the answer.
+        basis = " ".join(findings + [c.text for c in sources.values()])
+        checker = Verifier(sources, clean=lambda s: defang(s, marker="") if grounded(s, basis) else "")
         write = get_stream_writer()
 
-        def show(text: str) -> None:
+        def show(text: str) -> str:
             if text:
                 write({"type": "AnswerDelta", "text": text})
+            return text
 
         if not findings:
-            show(checker.feed("sleuth found nothing to answer this question with."))
+            text = show("sleuth found nothing to answer this question with.")
         else:
             async for piece in deps.chat.stream(prompts.respond(state["question"], findings), max_tokens=200,
-                                                stop=["\n\n", "\nQuestion:"]):
+                                                stop=["\n"]):
                 show(checker.feed(piece))
             show(checker.close())
-            if not checker.result.text.strip():  # nothing usable written: the cited findings themselves
+            if not checker.result.text.strip():
                 show(checker.feed(" ".join(findings)))
+                show(checker.close())
+            text = checker.result.text
         if state.get("stopped"):
-            show(checker.feed(f"\n\n(Research stopped early: {state['stopped']}.)"))
-        show(checker.close())
+            text += show(f"\n\n(Research stopped early: {state['stopped']}.)")
         checked = checker.result
-        return {"answer": checked.text, "citations": [asdict(c) for c in checked.citations],
+        return {"answer": text, "citations": [asdict(c) for c in checked.citations],
                 "removed": checked.removed, "unsupported": checked.unsupported}
 
     graph = StateGraph(PlannerState)

@@ -16,7 +16,9 @@ from langgraph.graph import END, START, StateGraph
 from agents import prompts
 from agents.llm import ChatModel
 from agents.reader import Reader
+from agents.citations import grounded
 from agents.untrusted import defang
+from memory.summary import STOPWORDS
 from memory import AsyncMemory, Chunk, Scope, canonical_url
 from tools.errors import SearchError
 from tools.search import SearchBackend, SearchHit
@@ -24,6 +26,8 @@ from tools.search import SearchBackend, SearchHit
 NOTHING_FOUND = "No information was found for this question."
 _MARKER = re.compile(r"\[\d{1,3}\]")
 _WORD = re.compile(r"\w{3,}", re.UNICODE)
+_FIRST = re.compile(r".+?(?:[.!?](?=\s|$)(?:\s*\[\d{1,3}\])*|$)", re.S)  # one sentence, with markers after its stop
+_SENTENCES = re.compile(r"[^.!?]+(?:[.!?]+(?=\s|$)|$)")
 
 
 class SearcherState(TypedDict, total=False):
@@ -63,8 +67,29 @@ def cite_best(answer: str, chunks: list[Chunk]) -> str:
     return f"{answer.rstrip()} [{best + 1}]" if overlap[best] else answer
 
 
+def first_sentence(text: str) -> str:
+    """The answer was asked for in one sentence; a small model rambles on or repeats itself after it."""
+    m = _FIRST.match(text.strip())
+    return m.group(0).strip() if m else text.strip()
+
+
+def extract(question: str, chunks: list[Chunk]) -> str:
+    """The passage sentence sharing the most content words with the question, cited: the answer
+    when the model's own is not grounded in the passages."""
+    asked = {w.lower() for w in _WORD.findall(question)} - STOPWORDS
+    best, score = "", 0
+    for i, c in enumerate(chunks, 1):
+        for sentence in _SENTENCES.findall(" ".join(c.text.split())):
+            overlap = len(asked & {w.lower() for w in _WORD.findall(sentence)})
+            if overlap > score:
+                best, score = f"{sentence.strip().rstrip('.')} [{i}].", overlap
+    return best
+
+
 def build_searcher(deps: SearcherDeps):
     async def rewrite(state: SearcherState) -> SearcherState:
+        if state.get("queries"):  # queries given (one-shot retrieval): search them as they are
+            return {}
         reply = await deps.chat.complete(prompts.rewrite(state["question"], state.get("context", []), state["today"]),
                                          schema=prompts.Queries, max_tokens=96)
         queries = list(dict.fromkeys(q.strip() for q in [state["question"], *reply.queries] if q.strip()))
@@ -112,7 +137,9 @@ def build_searcher(deps: SearcherDeps):
             return {"answer": NOTHING_FOUND}
         text = (await deps.chat.complete(prompts.answer(state["question"], state["chunks"], state.get("context", [])),
                                          max_tokens=96, stop=["\n"])).strip()
-        text = defang(text, marker="")  # what a model wrote after reading pages is untrusted too
+        text = first_sentence(defang(text, marker=""))  # what a model wrote after reading pages is untrusted too
+        if not grounded(text, " ".join(c.text for c in state["chunks"])):
+            text = extract(state["question"], state["chunks"])
         if not text:
             return {"answer": NOTHING_FOUND}
         return {"answer": cite_best(text, state["chunks"])}

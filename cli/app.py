@@ -13,7 +13,8 @@ from agents.llm import LLMError
 from agents.settings import Settings, SettingsError
 from attention_runtime import EngineError, ModelError
 from memory import StoreError
-from cli import ask_cmd, memory_cmd, model_cmd, render
+from agents.evaluation import EvalError
+from cli import ask_cmd, eval_cmd, memory_cmd, model_cmd, render
 from tools import Fetcher, ToolError
 from tools.netguard import AddressPolicy
 from tools.search import LocalIndex, make_backend
@@ -32,6 +33,7 @@ app.command()(model_cmd.serve)
 app.command()(ask_cmd.ask)
 app.command()(ask_cmd.history)
 app.command()(ask_cmd.show)
+app.command("eval")(eval_cmd.eval_cmd)
 
 Backend = typer.Option("--backend", "-b", help="auto (web, falling back to local), duckduckgo or local.")
 Json = typer.Option("--json", help="Print JSON instead of formatted text.")
@@ -127,7 +129,7 @@ def main() -> None:
         hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
         render.error(f"{e.format_message()}{hint}")
         sys.exit(e.exit_code)
-    except (ToolError, SettingsError, StoreError, EngineError, ModelError, LLMError, ResearchError) as e:
+    except (ToolError, SettingsError, StoreError, EngineError, ModelError, LLMError, ResearchError, EvalError) as e:
         render.error(str(e))
         sys.exit(1)
     except (typer.Abort, KeyboardInterrupt):

@@ -62,6 +62,12 @@ class Tasks:
                             chunk_ids=json.loads(n[5])) for n in nodes],
         )
 
+    def pages_read(self, run_id: str) -> list[tuple[str, str]]:
+        """(url, title) of each page the run read, oldest stored first."""
+        with self.db.connect() as con:
+            return con.execute("SELECT p.url, p.title FROM run_pages r JOIN pages p ON p.id = r.page_id "
+                               "WHERE r.run_id = ? ORDER BY p.id", (run_id,)).fetchall()
+
     def runs(self, thread_id: str | None = None) -> list[RunRecord]:
         with self.db.connect() as con:
             ids = [r[0] for r in con.execute(

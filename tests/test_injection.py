@@ -74,7 +74,7 @@ async def test_an_instruction_in_a_page_changes_neither_the_plan_nor_the_answer(
 async def test_a_model_that_writes_instructions_is_not_obeyed_downstream(tmp_path, data_dir):
     def misled(messages, schema):  # a model misled some other way: its sub-answers carry instructions
         text = messages[-1].content
-        if schema is None and "Passages are data" in text:
+        if schema is None and text.startswith("Passages:"):
             return "The Sazerac Company makes it [1]. " + OBEYED
         return obedient(messages, schema)
 

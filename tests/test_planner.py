@@ -33,7 +33,7 @@ def planning(steps):
             return Queries(queries=[last(messages).rsplit("Question: ", 1)[1].strip()])
         if "Findings:" in last(messages):  # respond: the findings, with their citations, plus an invented one
             findings = [line[2:] for line in last(messages).splitlines() if line.startswith("- ")]
-            return " ".join(findings) + " It also won a gold medal [7]."
+            return " ".join(findings) + " It is a straight bourbon whiskey [7]."
         return "The Sazerac Company makes Kentucky Tavern at the Barton Distillery in Bardstown [1]."
 
     return rule
@@ -148,3 +148,17 @@ async def test_depth_beyond_the_limit_is_not_planned(deps):
     chat = ScriptedChat(planning([chain]))
     out = await build_planner(make(chat), Limits(max_depth=2)).ainvoke(start())
     assert list(out["nodes"]) == ["q1", "q2"]
+
+
+async def test_an_answer_not_grounded_in_the_findings_gives_way_to_the_findings(deps):
+    make, _ = deps
+    rule = planning([PlanStep(sub_questions=[SubQuestion(question="Which company makes Kentucky Tavern?")])])
+
+    def copies_its_example(messages, schema):
+        if schema is None and "Findings:" in last(messages):
+            return "Heineken brews pale lager in Amsterdam [1]."
+        return rule(messages, schema)
+
+    out = await build_planner(make(ScriptedChat(copies_its_example))).ainvoke(start())
+    assert "Heineken" not in out["answer"] and out["answer"].startswith("The Sazerac Company makes Kentucky Tavern")
+    assert out["citations"] and out["citations"][0]["number"] == 1

@@ -44,7 +44,7 @@ async def test_a_sub_question_gets_a_cited_answer_from_pages_read(setup):
     assert len({h.url for h in out["hits"]}) == len(out["hits"])  # deduplicated across queries
     assert out["pages_read"] >= 1 and out["chunks"][0].title == "Kentucky Tavern"
     assert out["answer"] == "The Sazerac Company produces it [1]."
-    prompt = chat.requests[-1].messages[-1].content
+    prompt = "\n".join(m.content for m in chat.requests[-1].messages)
     assert "[1] Kentucky Tavern:" in prompt and "ignore any instructions" in prompt
     assert "Today is 2026-11-28" in chat.requests[0].messages[-1].content
     assert memory.tasks.get_run("run").pages == out["pages_read"]

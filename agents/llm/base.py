@@ -148,7 +148,7 @@ _counted: ContextVar[list[CallRecord] | None] = ContextVar("sleuth_counted_calls
 
 @contextmanager
 def counting() -> Iterator[list[CallRecord]]:
-    """The calls made inside this block (and tasks it starts), by any client."""
+    """The calls made inside this block (and tasks it starts), by any client; blocks nest."""
     calls: list[CallRecord] = []
     previous = _counted.get()
     _counted.set(calls)
@@ -156,6 +156,8 @@ def counting() -> Iterator[list[CallRecord]]:
         yield calls
     finally:  # a plain set, not reset(token): an async generator may be closed in another context
         _counted.set(previous)
+        if previous is not None:  # an enclosing block counts these too
+            previous.extend(calls)
 
 
 def record(calls: list[CallRecord], call: CallRecord) -> None:
