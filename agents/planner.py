@@ -99,13 +99,13 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
             return "respond"
         return [Send("search", {"node_id": k, "question": nodes[k]["question"], "run_id": state["run_id"],
                                 "depends_on": nodes[k]["depends_on"],
-                                "today": state["today"],
+                                "today": state["today"], "asked": "" if nodes[k]["depends_on"] else state["question"],
                                 "context": [f"{nodes[d]['question']} {nodes[d].get('answer', '')}" for d in nodes[k]["depends_on"]]})
                 for k in todo]
 
     async def search(task: dict) -> PlannerState:
         started = time.time()
-        out = await searcher.ainvoke({k: task[k] for k in ("node_id", "question", "run_id", "today", "context")})
+        out = await searcher.ainvoke({k: task[k] for k in ("node_id", "question", "run_id", "today", "context", "asked")})
         chunks = [c.model_dump() for c in out.get("chunks", [])]
         status = "answered" if out["answer"] != NOTHING_FOUND else "failed"
         node = {"status": status, "answer": out["answer"], "chunks": chunks, "queries": out.get("queries", []),
@@ -170,11 +170,14 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
 
 
 def on_topic(subs: list, question: str, done: list) -> list:
-    """Sub-questions that share a content word with the question or the findings so far, and do not
-    address the model. A small base model copies its few-shot example into the plan; those copies
-    are dropped here, as is a sub-question a page has talked the model into."""
+    """Sub-questions that share a content word with the question or the findings so far, take no
+    word from the prompt's example that these lack, and do not address the model. A small base
+    model copies its few-shot example into the plan; those copies are dropped here, as is a
+    sub-question a page has talked the model into."""
     words = _words(question + " " + " ".join(f"{q} {a}" for _, q, a in done))
-    return [s for s in subs if _words(s.question) & words and not instructions(s.question)]
+    copied = _words(prompts.PLAN_EXAMPLE) - words
+    return [s for s in subs if _words(s.question) & words and not _words(s.question) & copied
+            and not instructions(s.question)]
 
 
 def _words(text: str) -> set[str]:

@@ -61,15 +61,20 @@ class PlanStep(BaseModel):
     finish: bool = False
 
 
+PLAN_EXAMPLE = (
+    "Question: Who founded the company that makes Kentucky Tavern?\nFindings:\n(nothing yet)\n"
+    '{"sub_questions":[{"question":"Which company makes Kentucky Tavern?","depends_on":[]},'
+    '{"question":"Who founded that company?","depends_on":[1]}],"finish":false}'
+)
+
+
 def plan(question: str, history: list[str], done: list[tuple[int, str, str]], today: str) -> list[dict]:
     earlier = "".join(f"Earlier: {defang(h)}\n" for h in history)
     found = "".join(f"{n}. {q} -> {defang(a)}\n" for n, q, a in done) or "(nothing yet)\n"
     return [{"role": "user", "content": (
         f"Today is {today}. Break the question into sub-questions to search for; a sub-question that needs "
         "the answer of another lists its number in depends_on. Finish when the findings answer the question.\n\n"
-        "Question: Who founded the company that makes Kentucky Tavern?\nFindings:\n(nothing yet)\n"
-        '{"sub_questions":[{"question":"Which company makes Kentucky Tavern?","depends_on":[]},'
-        '{"question":"Who founded that company?","depends_on":[1]}],"finish":false}\n\n'
+        f"{PLAN_EXAMPLE}\n\n"
         f"{earlier}Question: {question}\nFindings:\n{found}"
     )}]
 

@@ -34,6 +34,7 @@ class SearcherState(TypedDict, total=False):
     node_id: str  # the plan node this searcher answers (for progress events)
     question: str
     context: list[str]  # answers of the sub-questions this one depends on
+    asked: str  # the user's question, searched too by a sub-question that depends on none
     today: str
     run_id: str
     queries: list[str]
@@ -92,8 +93,9 @@ def build_searcher(deps: SearcherDeps):
             return {}
         reply = await deps.chat.complete(prompts.rewrite(state["question"], state.get("context", []), state["today"]),
                                          schema=prompts.Queries, max_tokens=96)
-        queries = list(dict.fromkeys(q.strip() for q in [state["question"], *reply.queries] if q.strip()))
-        return {"queries": queries[:3]}
+        asked = [state["asked"]] if state.get("asked") else []
+        queries = list(dict.fromkeys(q.strip() for q in [state["question"], *asked, *reply.queries] if q.strip()))
+        return {"queries": queries[: 3 + len(asked)]}
 
     async def search(state: SearcherState) -> SearcherState:
         async def one(query: str) -> list[SearchHit] | str:
@@ -115,7 +117,7 @@ def build_searcher(deps: SearcherDeps):
 
     def select(state: SearcherState) -> SearcherState:
         ranked = sorted(state["hits"], key=lambda h: h.rank)  # the best of each query first
-        return {"urls": [h.url for h in ranked[: deps.max_pages]]}
+        return {"urls": [h.url for h in ranked if h.rank <= deps.max_pages]}  # each query's best pages
 
     async def read(state: SearcherState) -> SearcherState:
         reads = await deps.reader.read_many(state["urls"], run_id=state["run_id"])
@@ -138,7 +140,7 @@ def build_searcher(deps: SearcherDeps):
         text = (await deps.chat.complete(prompts.answer(state["question"], state["chunks"], state.get("context", [])),
                                          max_tokens=96, stop=["\n"])).strip()
         text = first_sentence(defang(text, marker=""))  # what a model wrote after reading pages is untrusted too
-        if not grounded(text, " ".join(c.text for c in state["chunks"])):
+        if not grounded(text, " ".join(c.text for c in state["chunks"]), threshold=0.67):
             text = extract(state["question"], state["chunks"])
         if not text:
             return {"answer": NOTHING_FOUND}
