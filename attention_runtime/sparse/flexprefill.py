@@ -1,0 +1,172 @@
+"""FlexPrefill: block-sparse prefill attention with a pattern chosen per head at run time.
+
+`flexprefill_mask` is the index search: which key blocks each query block attends to.
+`block_sparse_attention` computes attention over those blocks only. `flexprefill_attention` is
+both, with the dense fallback for short inputs.
+
+Blocks are aligned to absolute positions (block j holds keys j*bs .. j*bs+bs-1), so a query chunk
+of a longer prompt (chunked prefill, a prefix cache) uses the same blocks as the whole prompt,
+and its last query block probes the whole prefix. Everything is batched over batch, heads and
+blocks; the only host synchronisation is one per call (the most blocks any query block keeps).
+"""
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from attention_runtime.sparse.dense import allowed, dense_attention
+
+
+@dataclass(frozen=True)
+class FlexPrefillParams:
+    block_size: int = 128
+    gamma: float = 0.9  # cumulative attention mass to keep
+    tau: float = 0.1  # Jensen-Shannon distance below which a head is query-aware
+    min_budget: int = 512  # tokens each query block attends at least (the best-scoring blocks)
+    max_budget: int | None = None  # tokens each query block attends at most (sink and local aside)
+    sink_blocks: int = 1
+    local_blocks: int = 1
+
+    def dense_below(self) -> int:
+        """Queries up to this many take dense attention (as the reference code does)."""
+        return max(2 * self.block_size, self.min_budget)
+
+
+def flexprefill_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, params: FlexPrefillParams = FlexPrefillParams(),
+                          *, scale: float | None = None, window: int | None = None) -> torch.Tensor:
+    if q.shape[2] <= params.dense_below():
+        return dense_attention(q, k, v, scale=scale, window=window)
+    mask = flexprefill_mask(q, k, params, scale=scale, window=window)
+    return block_sparse_attention(q, k, v, mask, params.block_size, scale=scale, window=window)
+
+
+def _blocks(x: torch.Tensor, bs: int, front: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """[B, H, L, D] -> ([B, H, n, bs, D] zero-padded, [n, bs] which slots are real), `front` pad first."""
+    L = x.shape[2]
+    n = math.ceil((front + L) / bs)
+    padded = torch.nn.functional.pad(x, (0, 0, front, n * bs - L - front))
+    real = torch.zeros(n * bs, dtype=torch.bool, device=x.device)
+    real[front:front + L] = True
+    return padded.view(*x.shape[:2], n, bs, x.shape[3]), real.view(n, bs)
+
+
+def _block_means(x: torch.Tensor, bs: int, front: int = 0) -> torch.Tensor:
+    blocks, real = _blocks(x.float(), bs, front)
+    return blocks.sum(3) / real.sum(1).clamp(min=1)[:, None].to(blocks.dtype)
+
+
+def _keep_to_mass(p: torch.Tensor, gamma: float) -> torch.Tensor:
+    """Along the last dim: the fewest entries, largest first, whose sum reaches `gamma` of the total."""
+    p = p / p.sum(-1, keepdim=True).clamp(min=1e-30)
+    sorted_p, order = p.sort(-1, descending=True)
+    before = sorted_p.cumsum(-1) - sorted_p
+    return torch.zeros_like(p, dtype=torch.bool).scatter(-1, order, (before < gamma) & (sorted_p > 0))
+
+
+def _jsd_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    m = (a + b) / 2
+
+    def kl(x: torch.Tensor) -> torch.Tensor:
+        return torch.where(x > 0, x * (x.clamp(min=1e-30).log() - m.clamp(min=1e-30).log()), 0.0).sum(-1)
+
+    return (0.5 * kl(a) + 0.5 * kl(b)).clamp(min=0).sqrt()
+
+
+def flexprefill_mask(q: torch.Tensor, k: torch.Tensor, params: FlexPrefillParams = FlexPrefillParams(), *,
+                     scale: float | None = None, window: int | None = None) -> torch.Tensor:
+    """Which key blocks each query block keeps: bool `[B, Hq, nQB, nKB]`, query blocks being the
+    absolute blocks `first .. nKB-1` that hold the queries."""
+    B, Hq, Lq, D = q.shape
+    Lk, groups, bs = k.shape[2], Hq // k.shape[1], params.block_size
+    scale = scale if scale is not None else D ** -0.5
+    offset, dev = Lk - Lq, q.device
+    nKB, first = math.ceil(Lk / bs), (Lk - Lq) // bs
+    qb_abs = torch.arange(first, nKB, device=dev)
+    q_lo = torch.maximum(qb_abs * bs, torch.tensor(offset, device=dev))  # first and last query of each block
+    q_hi = torch.minimum(qb_abs * bs + bs, torch.tensor(Lk, device=dev)) - 1
+    kb = torch.arange(nKB, device=dev)
+    valid = kb[None, :] * bs <= q_hi[:, None]  # some key of the block is not in the future
+    if window is not None:
+        valid &= (kb[None, :] * bs + bs - 1) > (q_lo[:, None] - window)
+    if params.gamma >= 1.0:
+        return valid.expand(B, Hq, -1, -1).clone()
+
+    kbar = _block_means(k, bs).repeat_interleave(groups, dim=1)  # [B, Hq, nKB, D]
+    qbar = _block_means(q, bs, front=offset - first * bs)  # [B, Hq, nQB, D]
+    block_scores = (qbar @ kbar.transpose(-1, -2)) * scale
+    estimate = torch.softmax(block_scores.masked_fill(~valid, float("-inf")), dim=-1)  # [B, Hq, nQB, nKB]
+
+    # The probe: the last query block against every key, exactly.
+    p = min(bs, Lq)
+    probe_pos = torch.arange(Lk - p, Lk, device=dev)
+    k_pos = torch.arange(Lk, device=dev)
+    probe = (q[:, :, -p:].float() @ k.float().repeat_interleave(groups, dim=1).transpose(-1, -2)) * scale
+    probe = torch.softmax(probe.masked_fill(~allowed(probe_pos, k_pos, window), float("-inf")), dim=-1)  # [B,Hq,p,Lk]
+    pad = nKB * bs - Lk
+    true_blocks = torch.nn.functional.pad(probe.mean(2), (0, pad)).view(B, Hq, nKB, bs).sum(-1)
+    query_aware = _jsd_distance(estimate[:, :, -1], true_blocks) < params.tau  # [B, Hq]
+
+    aware = _keep_to_mass(estimate, params.gamma)
+
+    vertical = _keep_to_mass(probe.sum(2), params.gamma)  # key columns
+    distance = (probe_pos[:, None] - k_pos[None, :]).clamp(min=0).expand(B, Hq, p, Lk)
+    slash_mass = torch.zeros(B, Hq, Lk, device=dev).scatter_add_(-1, distance.reshape(B, Hq, -1),
+                                                                   probe.reshape(B, Hq, -1))
+    slash = _keep_to_mass(slash_mass, params.gamma)  # diagonals, by distance query - key
+    vertical_blocks = torch.nn.functional.pad(vertical, (0, pad)).view(B, Hq, nKB, bs).any(-1)
+    slash_count = torch.nn.functional.pad(slash.long().cumsum(-1), (1, 0))  # [B, Hq, Lk + 1]
+    d_lo = (q_lo[:, None] - (kb[None, :] * bs + bs - 1)).clamp(min=0, max=Lk - 1)
+    d_hi = (q_hi[:, None] - kb[None, :] * bs).clamp(min=0, max=Lk - 1)
+    hits = (slash_count.gather(-1, (d_hi + 1).flatten().expand(B, Hq, -1))
+            - slash_count.gather(-1, d_lo.flatten().expand(B, Hq, -1))).view(B, Hq, len(qb_abs), nKB)
+    shape = vertical_blocks[:, :, None, :] | (hits > 0)
+
+    keep = torch.where(query_aware[:, :, None, None], aware, shape)
+    forced = (kb[None, :] < params.sink_blocks) | ((qb_abs[:, None] - kb[None, :] >= 0)
+                                                     & (qb_abs[:, None] - kb[None, :] < params.local_blocks))
+    rank = estimate.argsort(-1, descending=True).argsort(-1)  # 0 for each query block's best block
+    keep |= rank < math.ceil(params.min_budget / bs)
+    if params.max_budget is not None:
+        chosen_rank = torch.where(keep, estimate, -1.0).argsort(-1, descending=True).argsort(-1)
+        keep &= chosen_rank < params.max_budget // bs
+    return (keep | forced) & valid
+
+
+def block_sparse_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor, block_size: int, *,
+                           scale: float | None = None, window: int | None = None,
+                           max_elements: int = 1 << 27) -> torch.Tensor:
+    """Attention of each query block over its kept key blocks only (`mask` from `flexprefill_mask`)."""
+    B, Hq, Lq, D = q.shape
+    Lk, groups, bs = k.shape[2], Hq // k.shape[1], block_size
+    scale = scale if scale is not None else D ** -0.5
+    offset, dev = Lk - Lq, q.device
+    nKB, first = math.ceil(Lk / bs), (Lk - Lq) // bs
+    nQB = nKB - first
+    qblocks, q_real = _blocks(q.float(), bs, front=offset - first * bs)  # [B, Hq, nQB, bs, D]
+    kblocks, _ = _blocks(k.float(), bs)  # [B, Hkv, nKB, bs, D]
+    vblocks, _ = _blocks(v.float(), bs)
+    kept = int(mask.sum(-1).max())  # the one host synchronisation
+    # the kept blocks of each query block, first the kept ones in block order, then padding
+    order = torch.where(mask, torch.arange(nKB, device=dev), nKB + torch.arange(nKB, device=dev)).sort(-1).values
+    idx = order[..., :kept]
+    idx_ok = idx < nKB
+    idx = torch.where(idx_ok, idx, 0)
+    b = torch.arange(B, device=dev)[:, None, None, None]
+    h = (torch.arange(Hq, device=dev) // groups)[None, :, None, None]
+    out = torch.empty(B, Hq, nQB, bs, D, device=dev)
+    step = max(1, max_elements // max(1, B * Hq * kept * bs * D))
+    for g in range(0, nQB, step):  # groups of query blocks, to bound memory (not one block at a time)
+        sl = slice(g, min(nQB, g + step))
+        ks, vs = kblocks[b, h, idx[:, :, sl]], vblocks[b, h, idx[:, :, sl]]  # [B, Hq, G, kept, bs, D]
+        scores = torch.einsum("bhgqd,bhgskd->bhgqsk", qblocks[:, :, sl], ks) * scale
+        q_pos = (first + torch.arange(sl.start, sl.stop, device=dev))[:, None] * bs + torch.arange(bs, device=dev)
+        k_pos = idx[:, :, sl, :, None] * bs + torch.arange(bs, device=dev)  # [B, Hq, G, kept, bs]
+        ok = (k_pos[:, :, :, None] <= q_pos[None, None, :, :, None, None]) & (k_pos[:, :, :, None] < Lk)
+        ok &= idx_ok[:, :, sl, None, :, None]
+        if window is not None:
+            ok &= q_pos[None, None, :, :, None, None] - k_pos[:, :, :, None] < window
+        scores = scores.masked_fill(~ok, float("-inf")).flatten(-2)
+        probs = torch.softmax(scores, dim=-1).nan_to_num(0.0).view_as(ok)  # padding queries see nothing
+        out[:, :, sl] = torch.einsum("bhgqsk,bhgskd->bhgqd", probs, vs)
+    return out.flatten(2, 3)[:, :, q_real.flatten()].to(q.dtype)
