@@ -46,6 +46,14 @@ def lexical_support(sentence: str, chunk: Chunk, threshold: float = 0.5) -> bool
     return grounded(sentence, chunk.text, threshold)
 
 
+def adds_to(sentence: str, question: str) -> bool:
+    """Whether the sentence says something the question does not: a content word (or yes/no) of
+    its own. A small model often answers by echoing the question."""
+    asked = {w.lower()[:5] for w in _WORD.findall(question)}
+    words = {w.lower() for w in _WORD.findall(_MARKER.sub(" ", sentence))}
+    return bool(words & {"yes", "no"}) or any(w[:5] not in asked for w in words - STOPWORDS)
+
+
 def grounded(sentence: str, source: str, threshold: float = 0.5) -> bool:
     """At least `threshold` of the sentence's content words (markers aside) occur in `source`.
     A small model otherwise writes its few-shot example's words instead of the passages'."""

@@ -34,7 +34,7 @@ from agents.settings import Settings
 from memory import AsyncMemory
 from tools import Fetcher
 from tools.clock import today
-from tools.search import SearchBackend
+from tools.search import LocalIndex, SearchBackend
 
 MODES = ("direct", "rag", "deep")
 _MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -131,8 +131,6 @@ class Evaluator:
 
     async def __aenter__(self) -> "Evaluator":
         s = self.settings
-        from tools.search import LocalIndex
-
         self._fetcher = Fetcher(s.fetch_limits(), s.address_policy(), LocalIndex(s.corpus_path))
         await self._fetcher.__aenter__()
         amem = AsyncMemory(self.memory)

@@ -4,7 +4,7 @@ parallel, merge, plan again; then respond and verify.
 The plan is data: a `PlanStep` validated by pydantic (and decoded under its JSON schema), never
 code. A sub-question runs as soon as the sub-questions it depends on are answered, all ready ones
 at once (LangGraph `Send`), and receives their answers. Limits on rounds, sub-questions, depth and
-wall-clock time end the planning; the answer then says so.
+wall-clock time end the planning; the state's `stopped` then says which (and so does the answer).
 """
 
 import operator
@@ -18,7 +18,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
 from agents import prompts
-from agents.citations import Verifier, grounded, renumber
+from agents.citations import Verifier, adds_to, grounded, renumber
 from agents.searcher import NOTHING_FOUND, SearcherDeps, build_searcher
 from agents.untrusted import defang, instructions
 from memory import Chunk, TaskNode
@@ -131,9 +131,11 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
         # The answer is checked sentence by sentence as the model writes it, and each checked
         # sentence is streamed at once (AnswerDelta): what a reader sees is never taken back.
         # A sentence whose words are not in the findings or sources (a small model copies its
-        # example) is dropped; if nothing is left, the cited findings themselves are the answer.
+        # example), or that only echoes the question, is dropped; if nothing is left, the cited
+        # findings themselves are the answer.
         basis = " ".join(findings + [c.text for c in sources.values()])
-        checker = Verifier(sources, clean=lambda s: defang(s, marker="") if grounded(s, basis) else "")
+        question = state["question"]
+        checker = Verifier(sources, clean=lambda s: defang(s, marker="") if grounded(s, basis) and adds_to(s, question) else "")
         write = get_stream_writer()
 
         def show(text: str) -> str:
@@ -152,8 +154,6 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
                 show(checker.feed(" ".join(findings)))
                 show(checker.close())
             text = checker.result.text
-        if state.get("stopped"):
-            text += show(f"\n\n(Research stopped early: {state['stopped']}.)")
         checked = checker.result
         return {"answer": text, "citations": [asdict(c) for c in checked.citations],
                 "removed": checked.removed, "unsupported": checked.unsupported}

@@ -49,6 +49,7 @@ class Answer(BaseModel):
     plan: dict[str, dict]  # sub-question id -> question, depends_on, status, answer
     removed_citations: list[int] = Field(default_factory=list)
     unsupported_citations: list[int] = Field(default_factory=list)
+    stopped: str | None = None  # the limit that ended research early, if one did ("the limit of 8 sub-questions ...")
     usage: Usage
     timings: dict[str, float]
     run_id: str
@@ -162,6 +163,7 @@ class Researcher:
                 sources=[c.url for c in citations],
                 plan={k: {f: n.get(f) for f in ("question", "depends_on", "status", "answer")} for k, n in state["nodes"].items()},
                 removed_citations=final.get("removed", []), unsupported_citations=final.get("unsupported", []),
+                stopped=state.get("stopped"),
                 usage=usage, timings={"total_s": round(time.perf_counter() - started, 3)},
                 run_id=run_id, thread_id=thread_id,
             )

@@ -16,7 +16,7 @@ from langgraph.graph import END, START, StateGraph
 from agents import prompts
 from agents.llm import ChatModel
 from agents.reader import Reader
-from agents.citations import grounded
+from agents.citations import adds_to, grounded
 from agents.untrusted import defang
 from memory.summary import STOPWORDS
 from memory import AsyncMemory, Chunk, Scope, canonical_url
@@ -140,7 +140,8 @@ def build_searcher(deps: SearcherDeps):
         text = (await deps.chat.complete(prompts.answer(state["question"], state["chunks"], state.get("context", [])),
                                          max_tokens=96, stop=["\n"])).strip()
         text = first_sentence(defang(text, marker=""))  # what a model wrote after reading pages is untrusted too
-        if not grounded(text, " ".join(c.text for c in state["chunks"]), threshold=0.67):
+        if not (grounded(text, " ".join(c.text for c in state["chunks"]), threshold=0.67)
+                and adds_to(text, state["question"])):
             text = extract(state["question"], state["chunks"])
         if not text:
             return {"answer": NOTHING_FOUND}

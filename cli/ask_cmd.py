@@ -164,6 +164,8 @@ class LiveView:
 def _print_sources(answer: dict) -> None:
     """After the streamed answer: its numbered sources and what the run cost."""
     render.out.print()
+    if answer.get("stopped"):
+        render.out.print(f"\n[yellow](Research stopped early: {escape(answer['stopped'])}.)[/]")
     if answer["citations"]:
         render.out.print("\n[bold]Sources[/]")
         for c in answer["citations"]:

@@ -41,3 +41,12 @@ def test_the_support_check_is_pluggable():
 def test_lexical_support_matches_inflected_words_and_numbers():
     assert lexical_support("The trademark was registered in 1903.", GLENMORE)
     assert not lexical_support("The trademark was registered in 1950 by Heaven Hill.", GLENMORE)
+
+
+def test_an_echo_of_the_question_adds_nothing():
+    from agents.citations import adds_to
+
+    question = "Which band was formed first, The Exies or Circus Diablo?"
+    assert not adds_to("The Exies or Circus Diablo [1].", question)
+    assert adds_to("The Exies formed in 1997 [1].", question)
+    assert adds_to("No.", "Are Medici and Senet both board games?")

@@ -106,7 +106,7 @@ async def test_the_sub_question_limit_ends_planning_and_the_answer_says_so(deps)
     chat = ScriptedChat(planning([many, many, many]))
     out = await build_planner(make(chat), Limits(max_nodes=3)).ainvoke(start())
     assert len(out["nodes"]) == 3
-    assert "limit of 3 sub-questions" in out["answer"]
+    assert "limit of 3 sub-questions" in out["stopped"] and "limit" not in out["answer"]
 
 
 async def test_a_plan_with_nothing_researches_the_question_itself(deps):
@@ -129,7 +129,7 @@ async def test_the_round_limit_ends_planning(deps):
     endless = [PlanStep(sub_questions=[SubQuestion(question=f"Kentucky Tavern fact {i}?")]) for i in range(10)]
     chat = ScriptedChat(planning(endless))
     out = await build_planner(make(chat), Limits(max_rounds=2, max_nodes=20)).ainvoke(start())
-    assert len(out["nodes"]) == 2 and "limit of 2 planning rounds" in out["answer"]
+    assert len(out["nodes"]) == 2 and "limit of 2 planning rounds" in out["stopped"]
 
 
 async def test_the_time_budget_ends_planning(deps):
@@ -137,7 +137,7 @@ async def test_the_time_budget_ends_planning(deps):
     chat = ScriptedChat(planning([PlanStep(sub_questions=[SubQuestion(question="Kentucky Tavern maker?")])] * 5))
     state = {**start(), "started": 0.0}  # a run that began long ago: its budget is spent
     out = await build_planner(make(chat), Limits(seconds=60)).ainvoke(state)
-    assert out.get("nodes", {}) == {} and "time budget of 60 s" in out["answer"]
+    assert out.get("nodes", {}) == {} and "time budget of 60 s" in out["stopped"]
 
 
 async def test_depth_beyond_the_limit_is_not_planned(deps):
