@@ -47,11 +47,14 @@ def lexical_support(sentence: str, chunk: Chunk, threshold: float = 0.5) -> bool
 
 
 def adds_to(sentence: str, question: str) -> bool:
-    """Whether the sentence says something the question does not: a content word (or yes/no) of
-    its own. A small model often answers by echoing the question."""
-    asked = {w.lower()[:5] for w in _WORD.findall(question)}
+    """Whether the sentence is an answer rather than an echo of the question: it says yes or no,
+    has a content word of its own, or picks out a part of the question (one of the options it
+    names) rather than repeating half of it or more. A small model often echoes the question."""
+    asked = {w.lower()[:5] for w in _WORD.findall(question) if w.lower() not in STOPWORDS}
     words = {w.lower() for w in _WORD.findall(_MARKER.sub(" ", sentence))}
-    return bool(words & {"yes", "no"}) or any(w[:5] not in asked for w in words - STOPWORDS)
+    if words & {"yes", "no"} or any(w[:5] not in asked for w in words - STOPWORDS):
+        return True
+    return 2 * len({w[:5] for w in words - STOPWORDS}) < len(asked)
 
 
 def grounded(sentence: str, source: str, threshold: float = 0.5) -> bool:
