@@ -32,7 +32,7 @@ class Reader:
         self.freshness = freshness
 
     async def read(self, url: str, *, run_id: str | None = None, refresh: bool = False) -> Read:
-        if not refresh:
+        if not refresh and self.freshness > timedelta(0):
             stored = await self.memory.knowledge.fresh(url, self.freshness)
             if stored is not None:
                 if run_id is not None:
