@@ -5,7 +5,8 @@
   given the question as its only query);
 - `deep`: the full planner and searcher graphs (`Researcher`).
 
-Each question gives a `Result`: exact match and token F1 against the answer and its aliases,
+Each question gives a `Result`: exact match and token F1 against the answer and its aliases
+(and, in the summary, how often the gold answer appears in the answer's text at all),
 evidence recall (supporting titles among the pages read), citation precision (citations whose
 chunk comes from a supporting page or contains the answer), invented citations (markers that
 resolve to no page read in the run, checked here independently of the agents' own verification),
@@ -209,6 +210,7 @@ def _aggregate(rows: list[Result]) -> dict:
     return {
         "questions": len(rows), "failures": len(rows) - len(ok),
         "em": _mean([r.em for r in rows]), "f1": _mean([r.f1 for r in rows]),
+        "answer_in_text": _mean([float(contains(r.prediction, [r.gold])) for r in rows]),
         "evidence_recall": _mean(recall) if recall else None,
         "citation_precision": round(sum(r.citations_good for r in ok) / cited, 4) if cited else None,
         "citations": cited, "invented_citations": sum(r.invented_citations for r in ok),
@@ -220,12 +222,13 @@ def _aggregate(rows: list[Result]) -> dict:
 
 
 def summary_markdown(summary: dict) -> str:
-    head = ("| mode | questions | EM | F1 | evidence recall | citation precision | invented citations | "
+    head = ("| mode | questions | EM | F1 | answer in text | evidence recall | citation precision | invented citations | "
             "LLM calls | tokens | pages read | latency p50 / p95 (s) | failures |")
     lines = [head, "|" + " --- |" * (head.count("|") - 1)]
     for mode, s in summary.items():
         a = s["all"]
-        lines.append(f"| {mode} | {a['questions']} | {_f(a['em'])} | {_f(a['f1'])} | {_f(a['evidence_recall'])} | "
+        lines.append(f"| {mode} | {a['questions']} | {_f(a['em'])} | {_f(a['f1'])} | {_f(a['answer_in_text'])} | "
+                     f"{_f(a['evidence_recall'])} | "
                      f"{_f(a['citation_precision'])} | {a['invented_citations']} | {_f(a['llm_calls'], 1)} | "
                      f"{_f(a['tokens'], 0)} | {_f(a['pages_read'], 1)} | {_f(a['latency_p50_s'], 1)} / "
                      f"{_f(a['latency_p95_s'], 1)} | {a['failures']} |")
