@@ -52,36 +52,45 @@ class ChunkSummaries:
         return self.sums[:, :, : self.length // self.cs] / self.cs
 
 
-def hcam_decode(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, params: HCAMParams = HCAMParams(), *,
-                summaries: torch.Tensor | None = None, scale: float | None = None) -> torch.Tensor:
-    """Attention of one new query per sequence, `q [B, Hq, 1, D]`, over the cache `k, v [B, Hkv, L, D]`.
-    `summaries` `[B, Hkv, >= L // cs, D]` (from `ChunkSummaries`) is computed here when not given."""
+def hcam_positions(q: torch.Tensor, k: torch.Tensor, params: HCAMParams, summaries: torch.Tensor | None = None,
+                   scale: float | None = None) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """The cache positions one decode query attends to: (`[B, Hq, top_k * cs]` of its top-k
+    chunks, `[n]` of the sink, the local window and the partial chunks at their edges), or None
+    when the context is short enough for dense attention."""
     B, Hq, _, D = q.shape
     Hkv, L = k.shape[1], k.shape[2]
     groups, cs = Hq // Hkv, params.chunk_size
     scale = scale if scale is not None else D ** -0.5
     first = math.ceil(params.sink / cs)  # candidate chunks: full, after the sink, before the local window
     last = (L - params.local) // cs
-    n_cand = last - first
-    if L < params.min_context or n_cand <= params.top_k:
-        return dense_attention(q, k, v, scale=scale)
+    if L < params.min_context or last - first <= params.top_k:
+        return None
     if summaries is None:
         summaries = k[:, :, : (L // cs) * cs].float().view(B, Hkv, L // cs, cs, D).mean(3)
+    coarse = torch.einsum("bhd,bhcd->bhc", q[:, :, 0].float(), expand_kv(summaries[:, :, first:last], groups))
+    top = coarse.topk(params.top_k, dim=-1).indices + first  # [B, Hq, top_k], chunk numbers
+    chosen = (top[..., None] * cs + torch.arange(cs, device=q.device)).flatten(2)
+    rest = torch.cat([torch.arange(0, first * cs, device=q.device), torch.arange(last * cs, L, device=q.device)])
+    return chosen, rest
+
+
+def hcam_decode(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, params: HCAMParams = HCAMParams(), *,
+                summaries: torch.Tensor | None = None, scale: float | None = None) -> torch.Tensor:
+    """Attention of one new query per sequence, `q [B, Hq, 1, D]`, over the cache `k, v [B, Hkv, L, D]`.
+    `summaries` `[B, Hkv, >= L // cs, D]` (from `ChunkSummaries`) is computed here when not given."""
+    B, Hq, _, D = q.shape
+    groups = Hq // k.shape[1]
+    scale = scale if scale is not None else D ** -0.5
+    where = hcam_positions(q, k, params, summaries, scale)
+    if where is None:
+        return dense_attention(q, k, v, scale=scale)
+    chosen, rest = where
     dev = q.device
     qf = q[:, :, 0].float()  # [B, Hq, D]
-    coarse = torch.einsum("bhd,bhcd->bhc", qf, expand_kv(summaries[:, :, first:last], groups))
-    top = coarse.topk(params.top_k, dim=-1).indices + first  # [B, Hq, top_k], chunk numbers
-
-    pos = top[..., None] * cs + torch.arange(cs, device=dev)  # [B, Hq, top_k, cs]
     b = torch.arange(B, device=dev)[:, None, None]
     h = (torch.arange(Hq, device=dev) // groups)[None, :, None]
-    flat = pos.flatten(2)
-    ks, vs = k[b, h, flat].float(), v[b, h, flat].float()  # [B, Hq, top_k * cs, D]
-    out1, lse1 = _attend(qf, ks, vs, scale)
-
-    rest = torch.cat([torch.arange(0, first * cs, device=dev), torch.arange(last * cs, L, device=dev)])
+    out1, lse1 = _attend(qf, k[b, h, chosen].float(), v[b, h, chosen].float(), scale)
     out2, lse2 = _attend(qf, expand_kv(k[:, :, rest], groups).float(), expand_kv(v[:, :, rest], groups).float(), scale)
-
     m = torch.maximum(lse1, lse2)
     w1, w2 = (lse1 - m).exp(), (lse2 - m).exp()
     out = (w1[..., None] * out1 + w2[..., None] * out2) / (w1 + w2)[..., None]
