@@ -9,7 +9,9 @@
 
 All take q `[B, Hq, Lq, D]` and k, v `[B, Hkv, Lk, D]` (GQA when Hq > Hkv), with the queries the
 last `Lq` positions of the `Lk` keys (a chunk of a longer prompt), causal, optionally with a
-sliding window. The vLLM backend and the Triton kernels are not built yet.
+sliding window. The Triton kernels (`triton_flexprefill`, `triton_hcam`: the attention over the
+chosen blocks or positions, for the GPU; tested on CPU in Triton's interpreter) are imported on
+their own, so importing this package does not load Triton. The vLLM backend is not built yet.
 """
 
 from attention_runtime.sparse.dense import dense_attention
