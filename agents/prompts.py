@@ -7,6 +7,8 @@ conversation, so a base model (through sleuth's plain chat format) and an instru
 (through its chat template) both continue the pattern with one line.
 """
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field
 
 from agents.untrusted import defang
@@ -15,10 +17,13 @@ from memory import Chunk
 VERSION = 4  # 2: page text and findings defanged (agents.untrusted); 3: few-shot examples as earlier turns; 4: short answers
 
 
+Query = Annotated[str, Field(min_length=1, max_length=100)]  # bounded, so constrained decoding must close it
+
+
 class Queries(BaseModel):
     """Search queries for one sub-question."""
 
-    queries: list[str] = Field(min_length=1, max_length=3)
+    queries: list[Query] = Field(min_length=1, max_length=3)
 
 
 def rewrite(question: str, context: list[str], today: str) -> list[dict]:
@@ -50,7 +55,7 @@ def answer(question: str, chunks: list[Chunk], context: list[str]) -> list[dict]
 
 
 class SubQuestion(BaseModel):
-    question: str = Field(min_length=3, max_length=300)
+    question: str = Field(min_length=3, max_length=200)
     depends_on: list[int] = Field(default_factory=list, max_length=4)  # numbers of earlier sub-questions
 
 

@@ -14,7 +14,7 @@ from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 
 from agents import prompts
-from agents.llm import ChatModel
+from agents.llm import ChatModel, StructuredOutputError
 from agents.reader import Reader
 from agents.citations import adds_to, grounded
 from agents.untrusted import defang
@@ -91,10 +91,14 @@ def build_searcher(deps: SearcherDeps):
     async def rewrite(state: SearcherState) -> SearcherState:
         if state.get("queries"):  # queries given (one-shot retrieval): search them as they are
             return {}
-        reply = await deps.chat.complete(prompts.rewrite(state["question"], state.get("context", []), state["today"]),
-                                         schema=prompts.Queries, max_tokens=96)
+        try:
+            reply = await deps.chat.complete(prompts.rewrite(state["question"], state.get("context", []), state["today"]),
+                                             schema=prompts.Queries, max_tokens=96)
+            written = reply.queries
+        except StructuredOutputError:  # the sub-question itself is still a query worth searching
+            written = []
         asked = [state["asked"]] if state.get("asked") else []
-        queries = list(dict.fromkeys(q.strip() for q in [state["question"], *asked, *reply.queries] if q.strip()))
+        queries = list(dict.fromkeys(q.strip() for q in [state["question"], *asked, *written] if q.strip()))
         return {"queries": queries[: 3 + len(asked)]}
 
     async def search(state: SearcherState) -> SearcherState:

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-METRICS = [("em", "exact match"), ("f1", "token F1"), ("evidence_recall", "evidence recall"),
+METRICS = [("em", "exact match"), ("f1", "token F1"), ("answer_in_text", "answer in text"), ("evidence_recall", "evidence recall"),
            ("citation_precision", "citation precision")]
 
 

@@ -46,13 +46,16 @@ def eval_cmd(
     if corpus:
         LocalIndex(s.corpus_path).add(corpus)
     results_path = out / "results.jsonl"
-    asyncio.run(_run(s, modes, qs, results_path, concurrency, Limits(max_nodes=max_nodes)))
+    done = {(r.mode, r.id) for r in read_results(results_path)}
+    if any((m, q.id) not in done for m in modes for q in qs):  # else only the reports are made again
+        asyncio.run(_run(s, modes, qs, results_path, concurrency, Limits(max_nodes=max_nodes)))
 
     summary = summarize(read_results(results_path))
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     table = summary_markdown(summary)
     (out / "summary.md").write_text(table)
-    modes_chart(summary, out / "modes.png", f"sleuth eval: {questions.name}, {len(qs)} questions, {s.model or 'server'}")
+    model_name = Path(s.model).name if s.model else "server"
+    modes_chart(summary, out / "modes.png", f"sleuth eval: {questions.name}, {len(qs)} questions, {model_name}")
     print(table, end="")
     _err.print(f"results in {out}/: results.jsonl, summary.json, summary.md, modes.png")
 

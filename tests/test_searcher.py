@@ -71,3 +71,15 @@ async def test_every_fetch_failing_is_an_answer_that_says_so(setup, server):
     out = await build_searcher(deps(chat, DeadLinks(), reader, memory)).ainvoke(
         {"question": "Who produces Kentucky Tavern?", "today": "2026-11-28", "run_id": "run"})
     assert out["pages_read"] == 0 and out["answer"] == NOTHING_FOUND
+
+
+async def test_queries_the_model_cannot_write_leave_the_sub_question_as_the_query(setup):
+    index, memory, reader = setup
+
+    def truncated(messages, schema):  # what a model cut off by max_tokens sends: JSON that never closes
+        return '{"queries": ["Kentucky Tavern bourbon producer and its' if schema is Queries else rule(messages, schema)
+
+    out = await build_searcher(deps(ScriptedChat(truncated), index, reader, memory)).ainvoke(
+        {"question": "Who produces Kentucky Tavern?", "run_id": "run", "today": "2026-11-28"})
+    assert out["queries"] == ["Who produces Kentucky Tavern?"]
+    assert out["answer"] == "The Sazerac Company produces it [1]." and out["pages_read"] >= 1
