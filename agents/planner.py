@@ -175,7 +175,7 @@ def on_topic(subs: list, question: str, done: list) -> list:
     model copies its few-shot example into the plan; those copies are dropped here, as is a
     sub-question a page has talked the model into."""
     words = _words(question + " " + " ".join(f"{q} {a}" for _, q, a in done))
-    copied = _words(prompts.PLAN_EXAMPLE) - words
+    copied = _words(" ".join(prompts.PLAN_EXAMPLE_TEXT)) - words
     return [s for s in subs if _words(s.question) & words and not _words(s.question) & copied
             and not instructions(s.question)]
 

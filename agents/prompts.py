@@ -17,7 +17,7 @@ from memory import Chunk
 VERSION = 4  # 2: page text and findings defanged (agents.untrusted); 3: few-shot examples as earlier turns; 4: short answers
 
 
-Query = Annotated[str, Field(min_length=1, max_length=100)]  # bounded, so constrained decoding must close it
+Query = Annotated[str, Field(min_length=1, max_length=200)]  # bounded, so constrained decoding must close it
 
 
 class Queries(BaseModel):
@@ -66,10 +66,12 @@ class PlanStep(BaseModel):
     finish: bool = False
 
 
+PLAN_EXAMPLE_TEXT = ("Who founded the company that makes Kentucky Tavern?", "Which company makes Kentucky Tavern?",
+                     "Who founded that company?")  # the example's question and sub-questions
 PLAN_EXAMPLE = (
-    "Question: Who founded the company that makes Kentucky Tavern?\nFindings:\n(nothing yet)\n"
-    '{"sub_questions":[{"question":"Which company makes Kentucky Tavern?","depends_on":[]},'
-    '{"question":"Who founded that company?","depends_on":[1]}],"finish":false}'
+    f"Question: {PLAN_EXAMPLE_TEXT[0]}\nFindings:\n(nothing yet)\n"
+    f'{{"sub_questions":[{{"question":"{PLAN_EXAMPLE_TEXT[1]}","depends_on":[]}},'
+    f'{{"question":"{PLAN_EXAMPLE_TEXT[2]}","depends_on":[1]}}],"finish":false}}'
 )
 
 
