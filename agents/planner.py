@@ -146,8 +146,11 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
         if not findings:
             text = show("sleuth found nothing to answer this question with.")
         else:
+            started = False
             async for piece in deps.chat.stream(prompts.respond(state["question"], findings), max_tokens=200,
                                                 stop=["\n"]):
+                piece = piece if started else piece.lstrip()  # the model's reply starts after "Assistant:"
+                started = started or bool(piece)
                 show(checker.feed(piece))
             show(checker.close())
             if not checker.result.text.strip():
