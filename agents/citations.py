@@ -60,7 +60,7 @@ def adds_to(sentence: str, question: str) -> bool:
 def grounded(sentence: str, source: str, threshold: float = 0.5) -> bool:
     """At least `threshold` of the sentence's content words (markers aside) occur in `source`.
     A small model otherwise writes its few-shot example's words instead of the passages'."""
-    words = {w.lower() for w in _WORD.findall(_MARKER.sub(" ", sentence))} - STOPWORDS
+    words = {w.lower() for w in _WORD.findall(_MARKER.sub(" ", sentence))} - STOPWORDS - {"yes"}  # "no" is a stopword
     if not words:
         return True
     present = {w.lower() for w in _WORD.findall(source)}

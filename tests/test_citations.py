@@ -51,3 +51,19 @@ def test_an_echo_of_the_question_adds_nothing():
     assert adds_to("The Exies formed in 1997 [1].", question)
     assert adds_to("The Exies [1].", question)  # one of the options
     assert adds_to("No.", "Are Medici and Senet both board games?")
+
+
+def test_yes_is_an_answer_not_an_unsupported_claim():
+    from agents.citations import grounded
+
+    assert grounded("Yes [1] [2]", "Heaven Hill and Buffalo Trace are distilleries.")
+    assert not grounded("Heineken brews lager [1]", "Heaven Hill and Buffalo Trace are distilleries.")
+
+
+def test_a_yes_no_question_gets_a_yes_no_example():
+    from agents import prompts
+
+    shown = "\n".join(m["content"] for m in prompts.answer("Are Medici and Senet both board games?", [], []))
+    assert "Yes [1] [2]" in shown and "The Sazerac Company [2]" not in shown
+    shown = "\n".join(m["content"] for m in prompts.answer("Who made Medici?", [], []))
+    assert "The Sazerac Company [2]" in shown and "Yes [1] [2]" not in shown
