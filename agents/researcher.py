@@ -122,7 +122,7 @@ class Researcher:
         amem = AsyncMemory(memory)
         started = time.perf_counter()
         async with AsyncExitStack() as stack:
-            chat = self._chat or await self._default_chat(stack)
+            chat = self._chat or await open_chat(s, stack)
             local = LocalIndex(s.corpus_path)
             search = self._search or make_backend(s.search_backend, local=local, timeout=s.search_timeout,
                                                   retries=s.search_retries)
@@ -171,17 +171,18 @@ class Researcher:
             await amem.conversations.add_turn(thread_id, answer.question, answer.text, answer.sources)
             yield Event(type="Done", data={"answer": answer.model_dump(mode="json")})
 
-    async def _default_chat(self, stack: AsyncExitStack) -> ChatModel:
-        """The server at `llm_url` if one is set, else the in-process engine (preparing the model once)."""
-        s = self.settings
-        if s.llm_url:
-            from agents.llm import OpenAIChat
 
-            chat = OpenAIChat(s.llm_url, s.model or "gemma-3-270m")
-            stack.push_async_callback(chat.aclose)
-            return chat
-        from agents.llm import LocalChat
-        from attention_runtime import Engine, prepare
+async def open_chat(s: Settings, stack: AsyncExitStack) -> ChatModel:
+    """The model the settings name: the server at `llm_url` if one is set, else the in-process
+    engine (preparing the embedded model once). Closed with `stack`."""
+    if s.llm_url:
+        from agents.llm import OpenAIChat
 
-        model = s.model or str(prepare(s.model_dir))
-        return LocalChat(await Engine.shared(s.engine_config(model)))
+        chat = OpenAIChat(s.llm_url, s.model or "gemma-3-270m")
+        stack.push_async_callback(chat.aclose)
+        return chat
+    from agents.llm import LocalChat
+    from attention_runtime import Engine, prepare
+
+    model = s.model or str(prepare(s.model_dir))
+    return LocalChat(await Engine.shared(s.engine_config(model)))

@@ -36,7 +36,7 @@ def ask(
     """Research a question and print an answer whose claims cite the pages read."""
     s = Settings.load(**ctx.obj, search_backend=search, model=model, llm_url=llm_url)
     researcher = Researcher(s, limits=Limits(max_nodes=max_nodes))
-    thread_id = thread or (resume.rsplit("-", 1)[0] if resume else new_thread_id())
+    thread_id = thread or new_thread_id()  # on --resume the run's own thread is used
     run_id = resume or new_run_id(thread_id)
 
     async def run():

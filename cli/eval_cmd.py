@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -11,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from agents import Limits, Settings
 from agents.evaluation import MODES, Evaluator, evaluate, load_questions, read_results, summarize, summary_markdown
+from agents.researcher import open_chat
 from cli import render
 from cli.chart import modes_chart
 from tools.search import LocalIndex, make_backend
@@ -46,9 +48,9 @@ def eval_cmd(
     if corpus:
         LocalIndex(s.corpus_path).add(corpus)
     results_path = out / "results.jsonl"
-    done = {(r.mode, r.id) for r in read_results(results_path)}
-    if any((m, q.id) not in done for m in modes for q in qs):  # else only the reports are made again
-        asyncio.run(_run(s, modes, qs, results_path, concurrency, Limits(max_nodes=max_nodes)))
+    done = read_results(results_path)
+    if any((m, q.id) not in {(r.mode, r.id) for r in done} for m in modes for q in qs):  # else only the reports
+        asyncio.run(_run(s, modes, qs, results_path, done, concurrency, Limits(max_nodes=max_nodes)))
 
     summary = summarize(read_results(results_path))
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -60,14 +62,13 @@ def eval_cmd(
     _err.print(f"results in {out}/: results.jsonl, summary.json, summary.md, modes.png")
 
 
-async def _run(s: Settings, modes: list[str], qs, results_path: Path, concurrency: int, limits: Limits) -> None:
-    chat = await _chat(s)
+async def _run(s: Settings, modes: list[str], qs, results_path: Path, done: list, concurrency: int,
+               limits: Limits) -> None:
     search = make_backend(s.search_backend, local=LocalIndex(s.corpus_path), timeout=s.search_timeout,
                           retries=s.search_retries)
-    done = read_results(results_path)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=_err) as bar:
-        async with Evaluator(s, chat, search, limits) as evaluator:
+        async with AsyncExitStack() as stack, Evaluator(s, await open_chat(s, stack), search, limits) as evaluator:
             for m in modes:
                 seen = [r for r in done if r.mode == m and r.id in {q.id for q in qs}]
                 task = bar.add_task(_running(m, seen), total=len(qs), completed=len(seen))
@@ -86,14 +87,3 @@ def _running(mode: str, results: list) -> str:
     recall = [r.evidence_recall for r in results if r.evidence_recall is not None]
     text = f"{mode:6} EM {sum(r.em for r in results) / n:.2f}  F1 {sum(r.f1 for r in results) / n:.2f}"
     return text + (f"  recall {sum(recall) / len(recall):.2f}" if recall else "")
-
-
-async def _chat(s: Settings):
-    if s.llm_url:
-        from agents.llm import OpenAIChat
-
-        return OpenAIChat(s.llm_url, s.model or "gemma-3-270m")
-    from agents.llm import LocalChat
-    from attention_runtime import Engine
-
-    return LocalChat(await Engine.shared(s.engine_config(s.model)))

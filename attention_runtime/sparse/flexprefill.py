@@ -133,6 +133,15 @@ def flexprefill_mask(q: torch.Tensor, k: torch.Tensor, params: FlexPrefillParams
     return (keep | forced) & valid
 
 
+def kept_blocks(mask: torch.Tensor) -> torch.Tensor:
+    """Each query block's kept key blocks in order, padded with -1 to the most any keeps:
+    `[B, Hq, nQB, kept]` from the bool `[B, Hq, nQB, nKB]` mask (the one host synchronisation)."""
+    nKB = mask.shape[-1]
+    arange = torch.arange(nKB, device=mask.device)
+    order = torch.where(mask, arange, nKB + arange).sort(-1).values[..., : int(mask.sum(-1).max())]
+    return torch.where(order < nKB, order, -1)
+
+
 def block_sparse_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor, block_size: int, *,
                            scale: float | None = None, window: int | None = None,
                            max_elements: int = 1 << 27) -> torch.Tensor:
@@ -146,11 +155,8 @@ def block_sparse_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, ma
     qblocks, q_real = _blocks(q.float(), bs, front=offset - first * bs)  # [B, Hq, nQB, bs, D]
     kblocks, _ = _blocks(k.float(), bs)  # [B, Hkv, nKB, bs, D]
     vblocks, _ = _blocks(v.float(), bs)
-    kept = int(mask.sum(-1).max())  # the one host synchronisation
-    # the kept blocks of each query block, first the kept ones in block order, then padding
-    order = torch.where(mask, torch.arange(nKB, device=dev), nKB + torch.arange(nKB, device=dev)).sort(-1).values
-    idx = order[..., :kept]
-    idx_ok = idx < nKB
+    idx = kept_blocks(mask)
+    kept, idx_ok = idx.shape[-1], idx >= 0
     idx = torch.where(idx_ok, idx, 0)
     b = torch.arange(B, device=dev)[:, None, None, None]
     h = (torch.arange(Hq, device=dev) // groups)[None, :, None, None]

@@ -10,7 +10,7 @@ import triton
 import triton.language as tl
 
 from attention_runtime.sparse.dense import dense_attention
-from attention_runtime.sparse.flexprefill import FlexPrefillParams, flexprefill_mask
+from attention_runtime.sparse.flexprefill import FlexPrefillParams, flexprefill_mask, kept_blocks
 
 
 @triton.jit
@@ -60,10 +60,8 @@ def block_sparse_attention_triton(q: torch.Tensor, k: torch.Tensor, v: torch.Ten
     scale = scale if scale is not None else D ** -0.5
     nKB = math.ceil(Lk / block_size)
     first = (Lk - Lq) // block_size
-    kept = int(mask.sum(-1).max())
-    arange = torch.arange(nKB, device=q.device)
-    order = torch.where(mask, arange, nKB + arange).sort(-1).values[..., :kept]
-    idx = torch.where(order < nKB, order, -1).to(torch.int32).contiguous()
+    idx = kept_blocks(mask).to(torch.int32).contiguous()
+    kept = idx.shape[-1]
     out = torch.empty(B, Hq, Lq, D, device=q.device, dtype=torch.float32)
     _block_sparse[(nKB - first, B * Hq)](q.contiguous(), k.contiguous(), v.contiguous(), idx, out, Lq, Lk, nKB - first,
                                         kept, first, scale, window or 0, H_Q=Hq, H_KV=k.shape[1], D=D, BS=block_size)
