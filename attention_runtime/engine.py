@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from attention_runtime.chat_format import format_prompt
+from attention_runtime.routing import CONFIG_KEY, AttentionSettings
 
 log = logging.getLogger("sleuth.engine")
 
@@ -46,6 +47,7 @@ class EngineConfig:
     tensor_parallel_size: int = 1
     seed: int = 0
     max_num_seqs: int = 16
+    attention: AttentionSettings = AttentionSettings()  # dense, or sparse attention for long contexts
 
 
 @dataclass
@@ -100,6 +102,7 @@ class Engine:
             tensor_parallel_size=c.tensor_parallel_size,
             max_num_seqs=c.max_num_seqs,
             disable_log_stats=True,
+            additional_config={CONFIG_KEY: c.attention.to_dict()},  # read by sleuth's backend in the workers
             # JSON without free whitespace: a small model otherwise pads its JSON with newlines
             # until it runs out of tokens.
             structured_outputs_config=StructuredOutputsConfig(backend="xgrammar", disable_any_whitespace=True),
@@ -113,8 +116,8 @@ class Engine:
             raise EngineError(f"vLLM could not start with {c.model}: {_first_line(e)}") from e
         self.tokenizer = AutoTokenizer.from_pretrained(c.model)
         self.start_seconds = time.perf_counter() - started
-        log.warning("sleuth engine: vLLM %s build, model %s, started in %.0f s",
-                    "GPU" if self.build == "gpu" else "CPU", c.model, self.start_seconds)
+        log.warning("sleuth engine: vLLM %s build, model %s, %s attention, started in %.0f s",
+                    "GPU" if self.build == "gpu" else "CPU", c.model, c.attention.mode, self.start_seconds)
 
     def shutdown(self) -> None:
         if self._engine is not None:

@@ -1,17 +1,135 @@
-"""The CPU backend: vLLM-CPU's own attention, entered through sleuth's class.
+"""The CPU backend: vLLM-CPU's attention, with long prefills routed to FlexPrefill and decodes over
+long contexts to HCAM (`attention_runtime.routing`).
 
 vLLM's CPU platform always picks `CPU_ATTN`, so the plugin re-registers that name to this class.
+Per engine step the metadata builder decides each request's route. A step where every request is
+dense runs vLLM's kernel exactly as before. Otherwise the dense requests still run in vLLM's
+kernel, as one smaller batch, and each routed request runs the sparse op over the paged cache.
+Routed only: decoder layers attending to the whole context, without ALiBi, soft-capping or sink
+tokens, on the kernels whose cache layout `paged` reads; anything else stays dense.
 """
 
-from vllm.v1.attention.backends.cpu_attn import CPUAttentionBackend, CPUAttentionBackendImpl
+import logging
+from dataclasses import dataclass, fields
+
+import torch
+from vllm import _custom_ops as ops
+from vllm import envs
+from vllm.v1.attention.backend import AttentionType
+from vllm.v1.attention.backends.cpu_attn import (
+    CPUAttentionBackend,
+    CPUAttentionBackendImpl,
+    CPUAttentionMetadata,
+    CPUAttentionMetadataBuilder,
+)
 
 from attention_runtime import probe
+from attention_runtime.backends import paged
+from attention_runtime.routing import CONFIG_KEY, AttentionSettings, route
+
+log = logging.getLogger("sleuth.attention")
+
+
+@dataclass
+class RoutedMetadata(CPUAttentionMetadata):
+    """vLLM's metadata for the whole step, plus the routes and the dense requests as their own batch."""
+
+    routes: tuple[str, ...] = ()
+    dense: CPUAttentionMetadata | None = None  # the dense requests only, None when there are none
+    dense_rows: torch.Tensor | None = None  # their tokens' rows in the step's query
+
+
+class SleuthCPUAttentionMetadataBuilder(CPUAttentionMetadataBuilder):
+    def __init__(self, kv_cache_spec, layer_names, vllm_config, device) -> None:
+        super().__init__(kv_cache_spec, layer_names, vllm_config, device)
+        self.settings = AttentionSettings.from_dict(vllm_config.additional_config.get(CONFIG_KEY))
+
+    def build(self, common_prefix_len, common_attn_metadata, fast_build: bool = False):
+        meta = super().build(common_prefix_len, common_attn_metadata, fast_build)
+        s = self.settings
+        if (s.mode == "dense" or self.window_size != -1 or meta.causal is not True or meta.dynamic_causal is not None
+                or self.is_encoder_only_attention or meta.max_seq_len < min(s.prefill_from, s.decode_from)):
+            return meta
+        starts = meta.query_start_loc.tolist()
+        seq_lens = meta.seq_lens.tolist()
+        routes = tuple(route(s, starts[i + 1] - starts[i], seq_lens[i]) for i in range(len(seq_lens)))
+        if all(r == "dense" for r in routes):
+            return meta
+        dense = [i for i, r in enumerate(routes) if r == "dense"]
+        sub, rows = (self._sub_batch(meta, dense, starts) if dense else (None, None))
+        return RoutedMetadata(**{f.name: getattr(meta, f.name) for f in fields(CPUAttentionMetadata)},
+                              routes=routes, dense=sub, dense_rows=rows)
+
+    def _sub_batch(self, meta: CPUAttentionMetadata, requests: list[int], starts: list[int]):
+        """vLLM's metadata for `requests` alone (the C++ kernel's schedule is per batch)."""
+        index = torch.tensor(requests)
+        lengths = torch.tensor([starts[i + 1] - starts[i] for i in requests], dtype=meta.query_start_loc.dtype)
+        query_start_loc = torch.nn.functional.pad(lengths.cumsum(0), (1, 0)).to(meta.query_start_loc.dtype)
+        seq_lens = meta.seq_lens[index]
+        rows = torch.cat([torch.arange(starts[i], starts[i + 1]) for i in requests])
+        scheduler_metadata = ops.cpu_attn_get_scheduler_metadata(
+            num_reqs=len(requests), num_heads=self.num_heads, num_kv_heads=self.num_kv_heads, head_dim=self.head_dim,
+            seq_lens=seq_lens, dtype=self.dtype, query_start_loc=query_start_loc, causal=True,
+            sliding_window_size=self.window_size, isa=self.isa, enable_kv_split=envs.VLLM_CPU_ATTN_SPLIT_KV,
+            dynamic_causal=None, kv_cache_dtype=self.kv_cache_dtype)
+        sub = CPUAttentionMetadata(
+            num_actual_tokens=len(rows), max_query_len=int(lengths.max()), query_start_loc=query_start_loc,
+            max_seq_len=int(seq_lens.max()), seq_lens=seq_lens, block_table=meta.block_table[index],
+            slot_mapping=meta.slot_mapping, scheduler_metadata=scheduler_metadata, causal=True)
+        return sub, rows
 
 
 class SleuthCPUAttentionImpl(CPUAttentionBackendImpl):
-    def forward(self, *args, **kwargs):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        from vllm.config import get_current_vllm_config
+
+        self.settings = AttentionSettings.from_dict(get_current_vllm_config().additional_config.get(CONFIG_KEY))
+        self.routable = (self.settings.mode != "dense" and self.attn_type == AttentionType.DECODER
+                         and self.sliding_window == -1 and self.alibi_slopes is None and not self.logits_soft_cap
+                         and self.sinks is None and not self.is_fp8_kv_cache)
+        self.block_sums = paged.BlockSums() if self.routable and self.settings.decode else None
+
+    def do_kv_cache_update(self, layer, key, value, kv_cache, slot_mapping) -> None:
+        super().do_kv_cache_update(layer, key, value, kv_cache, slot_mapping)
+        if self.block_sums is not None:
+            self.block_sums.add(key, slot_mapping, kv_cache.shape[0], kv_cache.shape[2])
+
+    def forward(self, layer, query, key, value, kv_cache, attn_metadata, output, output_scale=None,
+                output_block_scale=None):
         probe.mark("SleuthCPUAttentionBackend")
-        return super().forward(*args, **kwargs)
+        if not (isinstance(attn_metadata, RoutedMetadata) and self.routable and self._layout_known(layer)):
+            return super().forward(layer, query, key, value, kv_cache, attn_metadata, output, output_scale,
+                                   output_block_scale)
+        meta = attn_metadata
+        if meta.dense is not None:
+            part = torch.empty_like(output[meta.dense_rows])
+            super().forward(layer, query[meta.dense_rows], key, value, kv_cache, meta.dense, part)
+            output[meta.dense_rows] = part
+        keys, values = paged.split(kv_cache)
+        starts, seq_lens = meta.query_start_loc.tolist(), meta.seq_lens.tolist()
+        for i, how in enumerate(meta.routes):
+            if how == "dense":
+                continue
+            rows = slice(starts[i], starts[i + 1])
+            blocks = meta.block_table[i, : -(-seq_lens[i] // kv_cache.shape[2])]
+            if how == "hcam":
+                out = paged.hcam_paged(query[rows][0], keys, values, blocks, seq_lens[i], self.block_sums.sums,
+                                       self.settings.hcam, self.scale)[None]
+            else:
+                out = paged.flexprefill_paged(query[rows], keys, values, blocks, seq_lens[i],
+                                              self.settings.flexprefill, self.scale)
+            probe.mark(how)
+            output[rows] = out.to(output.dtype)
+        return output
+
+    def _layout_known(self, layer) -> bool:
+        if layer.isa in paged.LAYOUT_ISAS:
+            return True
+        log.warning("sleuth attention: the %s CPU kernel's cache layout is not supported; this layer stays dense",
+                    layer.isa)
+        self.routable = False
+        return False
 
 
 class SleuthCPUAttentionBackend(CPUAttentionBackend):
@@ -22,3 +140,7 @@ class SleuthCPUAttentionBackend(CPUAttentionBackend):
     @staticmethod
     def get_impl_cls() -> type[SleuthCPUAttentionImpl]:
         return SleuthCPUAttentionImpl
+
+    @staticmethod
+    def get_builder_cls() -> type[SleuthCPUAttentionMetadataBuilder]:
+        return SleuthCPUAttentionMetadataBuilder

@@ -52,26 +52,38 @@ class ChunkSummaries:
         return self.sums[:, :, : self.length // self.cs] / self.cs
 
 
-def hcam_positions(q: torch.Tensor, k: torch.Tensor, params: HCAMParams, summaries: torch.Tensor | None = None,
-                   scale: float | None = None) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """The cache positions one decode query attends to: (`[B, Hq, top_k * cs]` of its top-k
-    chunks, `[n]` of the sink, the local window and the partial chunks at their edges), or None
-    when the context is short enough for dense attention."""
+def hcam_select(q: torch.Tensor, length: int, summaries: torch.Tensor, params: HCAMParams,
+                scale: float | None = None) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """What one decode query `q [B, Hq, 1, D]` attends to in a cache of `length` keys, from the
+    chunk summaries `[B, Hkv, >= length // cs, D]`: (`[B, Hq, top_k]` its top-k chunk numbers,
+    `[n]` the positions of the sink, the local window and the partial chunks at their edges), or
+    None when the context is short enough for dense attention."""
     B, Hq, _, D = q.shape
-    Hkv, L = k.shape[1], k.shape[2]
-    groups, cs = Hq // Hkv, params.chunk_size
+    groups, cs = Hq // summaries.shape[1], params.chunk_size
     scale = scale if scale is not None else D ** -0.5
     first = math.ceil(params.sink / cs)  # candidate chunks: full, after the sink, before the local window
-    last = (L - params.local) // cs
-    if L < params.min_context or last - first <= params.top_k:
+    last = (length - params.local) // cs
+    if length < params.min_context or last - first <= params.top_k:
         return None
+    coarse = torch.einsum("bhd,bhcd->bhc", q[:, :, 0].float(), expand_kv(summaries[:, :, first:last].float(), groups))
+    top = coarse.topk(params.top_k, dim=-1).indices + first
+    rest = torch.cat([torch.arange(0, first * cs, device=q.device), torch.arange(last * cs, length, device=q.device)])
+    return top, rest
+
+
+def hcam_positions(q: torch.Tensor, k: torch.Tensor, params: HCAMParams, summaries: torch.Tensor | None = None,
+                   scale: float | None = None) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """`hcam_select` over the cache `k [B, Hkv, L, D]`, its chunks given as positions
+    `[B, Hq, top_k * cs]`; the summaries are computed from `k` when not given."""
+    B, Hkv, L, D = k.shape
+    cs = params.chunk_size
     if summaries is None:
         summaries = k[:, :, : (L // cs) * cs].float().view(B, Hkv, L // cs, cs, D).mean(3)
-    coarse = torch.einsum("bhd,bhcd->bhc", q[:, :, 0].float(), expand_kv(summaries[:, :, first:last], groups))
-    top = coarse.topk(params.top_k, dim=-1).indices + first  # [B, Hq, top_k], chunk numbers
-    chosen = (top[..., None] * cs + torch.arange(cs, device=q.device)).flatten(2)
-    rest = torch.cat([torch.arange(0, first * cs, device=q.device), torch.arange(last * cs, L, device=q.device)])
-    return chosen, rest
+    where = hcam_select(q, L, summaries, params, scale)
+    if where is None:
+        return None
+    top, rest = where
+    return (top[..., None] * cs + torch.arange(cs, device=q.device)).flatten(2), rest
 
 
 def hcam_decode(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, params: HCAMParams = HCAMParams(), *,
@@ -86,15 +98,20 @@ def hcam_decode(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, params: HCAMP
         return dense_attention(q, k, v, scale=scale)
     chosen, rest = where
     dev = q.device
-    qf = q[:, :, 0].float()  # [B, Hq, D]
     b = torch.arange(B, device=dev)[:, None, None]
     h = (torch.arange(Hq, device=dev) // groups)[None, :, None]
-    out1, lse1 = _attend(qf, k[b, h, chosen].float(), v[b, h, chosen].float(), scale)
-    out2, lse2 = _attend(qf, expand_kv(k[:, :, rest], groups).float(), expand_kv(v[:, :, rest], groups).float(), scale)
-    m = torch.maximum(lse1, lse2)
-    w1, w2 = (lse1 - m).exp(), (lse2 - m).exp()
-    out = (w1[..., None] * out1 + w2[..., None] * out2) / (w1 + w2)[..., None]
+    out = attend_parts(q[:, :, 0], [(k[b, h, chosen], v[b, h, chosen]),
+                                   (expand_kv(k[:, :, rest], groups), expand_kv(v[:, :, rest], groups))], scale)
     return out[:, :, None].to(q.dtype)
+
+
+def attend_parts(q: torch.Tensor, parts: list[tuple[torch.Tensor, torch.Tensor]], scale: float) -> torch.Tensor:
+    """Softmax attention of `q [B, H, D]` over the union of disjoint key sets `(k, v)`, each
+    `[B, H, n, D]`, merged exactly by log-sum-exp; fp32."""
+    outs, lses = zip(*(_attend(q.float(), k.float(), v.float(), scale) for k, v in parts))
+    lse = torch.stack(lses)  # [P, B, H]
+    weights = (lse - lse.max(0).values).exp()
+    return (weights[..., None] * torch.stack(outs)).sum(0) / weights.sum(0)[..., None]
 
 
 def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -> tuple[torch.Tensor, torch.Tensor]:

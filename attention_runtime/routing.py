@@ -1,0 +1,62 @@
+"""Which attention each request of an engine step takes: the platform's dense kernel, FlexPrefill
+(a long prefill) or HCAM (a decode over a long context).
+
+`AttentionSettings` is what a user chooses (`--attention dense|flexprefill|hcam|sparse` and the
+thresholds); it travels to vLLM's worker processes inside the engine configuration
+(`additional_config`), and `route` is the decision the backends make with it. Only layers that
+attend to the whole context are routed: a sliding-window layer is already sparse, and keeps the
+platform's kernel.
+"""
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+from attention_runtime.sparse.flexprefill import FlexPrefillParams
+from attention_runtime.sparse.hcam import HCAMParams
+
+Mode = Literal["dense", "flexprefill", "hcam", "sparse"]
+MODES: tuple[str, ...] = ("dense", "flexprefill", "hcam", "sparse")
+CONFIG_KEY = "sleuth_attention"  # the key in vLLM's additional_config
+
+
+@dataclass(frozen=True)
+class AttentionSettings:
+    mode: Mode = "dense"
+    prefill_from: int = 4096  # FlexPrefill for a prefill whose sequence reaches this many tokens
+    decode_from: int = 4096  # HCAM for a decode with at least this much context
+    # The ops' own parameters; in the engine, HCAM's chunks are the KV-cache blocks (its chunk_size
+    # and min_context are replaced by the block size and `decode_from`).
+    flexprefill: FlexPrefillParams = field(default_factory=FlexPrefillParams)
+    hcam: HCAMParams = field(default_factory=HCAMParams)
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"attention must be one of {', '.join(MODES)}, not {self.mode!r}.")
+
+    @property
+    def prefill(self) -> bool:
+        return self.mode in ("flexprefill", "sparse")
+
+    @property
+    def decode(self) -> bool:
+        return self.mode in ("hcam", "sparse")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> "AttentionSettings":
+        if not d:
+            return cls()
+        return cls(mode=d["mode"], prefill_from=d["prefill_from"], decode_from=d["decode_from"],
+                   flexprefill=FlexPrefillParams(**d["flexprefill"]), hcam=HCAMParams(**d["hcam"]))
+
+
+def route(settings: AttentionSettings, query_len: int, seq_len: int) -> str:
+    """'flexprefill', 'hcam' or 'dense' for one request: `query_len` new tokens, `seq_len` in all."""
+    if settings.decode and query_len == 1 and seq_len >= settings.decode_from:
+        return "hcam"
+    if (settings.prefill and query_len > settings.flexprefill.dense_below()
+            and seq_len >= settings.prefill_from):
+        return "flexprefill"
+    return "dense"

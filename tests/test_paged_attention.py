@@ -1,0 +1,123 @@
+"""The sparse ops over vLLM-CPU's paged KV cache, against vLLM's own CPU kernels: the cache is
+written by vLLM's `cpu_attn_reshape_and_cache` into scattered blocks, and the exact reference is
+vLLM's `cpu_attention_with_kv_cache` over the same cache. No engine is started."""
+
+import pytest
+import torch
+
+from attention_runtime.routing import AttentionSettings, route
+from attention_runtime.sparse import FlexPrefillParams, HCAMParams, flexprefill_attention, hcam_decode
+
+ops = pytest.importorskip("vllm._custom_ops", reason="needs vLLM's CPU build")
+from vllm.v1.attention.backends.cpu_attn import _get_attn_isa  # noqa: E402
+
+from attention_runtime.backends import paged  # noqa: E402
+
+BS, HQ, HKV, D = 128, 4, 2, 64
+
+
+def write_cache(length: int, dtype=torch.float32, seed: int = 0):
+    """A cache of 3 * the blocks needed, the sequence's blocks shuffled among them."""
+    g = torch.Generator().manual_seed(seed)
+    n = -(-length // BS)
+    blocks = torch.randperm(3 * n, generator=g)[:n]
+    cache = torch.zeros(3 * n, HKV, BS, 2 * D, dtype=dtype)
+    key_cache, value_cache = cache.view(3 * n, HKV, 2 * BS, D).chunk(2, dim=2)
+    k = torch.randn(length, HKV, D, generator=g).to(dtype)
+    v = torch.randn(length, HKV, D, generator=g).to(dtype)
+    positions = torch.arange(length)
+    slots = blocks[positions // BS] * BS + positions % BS
+    isa = _get_attn_isa(dtype, BS, D, "auto")
+    assert isa in paged.LAYOUT_ISAS
+    ops.cpu_attn_reshape_and_cache(k, v, key_cache, value_cache, slots, isa, k_scale=1.0, v_scale=1.0,
+                                   kv_cache_dtype="auto")
+    return cache, blocks, k, v, slots, isa
+
+
+def vllm_attention(q, cache, blocks, length, isa, scale):
+    """vLLM's CPU kernel: the new tokens `q [n, Hq, D]` are the last n of `length`."""
+    n = q.shape[0]
+    key_cache, value_cache = cache.view(cache.shape[0], HKV, 2 * BS, D).chunk(2, dim=2)
+    start_loc, seq_lens = torch.tensor([0, n], dtype=torch.int32), torch.tensor([length], dtype=torch.int32)
+    schedule = ops.cpu_attn_get_scheduler_metadata(
+        num_reqs=1, num_heads=HQ, num_kv_heads=HKV, head_dim=D, seq_lens=seq_lens, dtype=q.dtype,
+        query_start_loc=start_loc, causal=True, sliding_window_size=-1, isa=isa, enable_kv_split=False,
+        dynamic_causal=None, kv_cache_dtype="auto")
+    out = torch.empty_like(q)
+    ops.cpu_attention_with_kv_cache(
+        query=q, key_cache=key_cache, value_cache=value_cache, output=out, query_start_loc=start_loc,
+        seq_lens=seq_lens, scale=scale, causal=True, alibi_slopes=None, sliding_window=-1,
+        block_table=blocks[None].int(), softcap=0, scheduler_metadata=schedule, s_aux=None, dynamic_causal=None,
+        k_scale=1.0, v_scale=1.0, kv_cache_dtype="auto")
+    return out
+
+
+def test_the_cache_layout_is_read_back_as_written():
+    cache, blocks, k, v, _, _ = write_cache(1000)
+    keys, values = paged.split(cache)
+    k_read, v_read = paged.sequence(keys, values, blocks, 1000)
+    assert torch.equal(k_read[0].transpose(0, 1), k) and torch.equal(v_read[0].transpose(0, 1), v)
+
+
+def test_block_sums_follow_the_cache_and_restart_when_a_block_is_reused():
+    cache, blocks, k, _, slots, _ = write_cache(700)
+    sums = paged.BlockSums()
+    sums.add(k[:300], slots[:300], cache.shape[0], BS)  # a prefill in two steps, then one decode token
+    sums.add(k[300:699], slots[300:699], cache.shape[0], BS)
+    padded = torch.cat([k[699:], torch.ones(2, HKV, D)])  # vLLM pads a step's tokens: slot -1, or no slot
+    sums.add(padded, torch.cat([slots[699:], torch.tensor([-1])]), cache.shape[0], BS)
+    for i, b in enumerate(blocks.tolist()):
+        assert torch.allclose(sums.sums[b], k[i * BS:(i + 1) * BS].sum(0), atol=1e-4)
+    fresh = torch.randn(3, HKV, D)  # the first block is handed to a new sequence
+    sums.add(fresh, blocks[0] * BS + torch.arange(3), cache.shape[0], BS)
+    assert torch.allclose(sums.sums[blocks[0]], fresh.sum(0))
+
+
+@pytest.mark.parametrize("length,new", [(2048, 2048), (3000, 700)])
+def test_flexprefill_over_the_paged_cache_equals_vllms_kernel_when_nothing_is_dropped(length, new):
+    cache, blocks, k, v, _, isa = write_cache(length)
+    q = torch.randn(new, HQ, D, generator=torch.Generator().manual_seed(1))
+    keys, values = paged.split(cache)
+    out = paged.flexprefill_paged(q, keys, values, blocks, length, FlexPrefillParams(gamma=1.0), D ** -0.5)
+    assert torch.allclose(out, vllm_attention(q, cache, blocks, length, isa, D ** -0.5), atol=2e-5)
+
+
+def test_flexprefill_over_the_paged_cache_equals_the_op_on_contiguous_tensors():
+    length, new = 4096, 1024
+    cache, blocks, k, v, _, _ = write_cache(length)
+    q = torch.randn(new, HQ, D, generator=torch.Generator().manual_seed(2))
+    keys, values = paged.split(cache)
+    params = FlexPrefillParams(gamma=0.8, min_budget=256)
+    out = paged.flexprefill_paged(q, keys, values, blocks, length, params, D ** -0.5)
+    ref = flexprefill_attention(q.transpose(0, 1)[None], k.transpose(0, 1)[None], v.transpose(0, 1)[None], params)
+    assert torch.allclose(out, ref[0].transpose(0, 1), atol=1e-5)
+
+
+def test_hcam_over_the_paged_cache_matches_the_op_and_equals_vllms_kernel_with_all_chunks():
+    length = 5000
+    cache, blocks, k, v, slots, isa = write_cache(length)
+    q = torch.randn(1, HQ, D, generator=torch.Generator().manual_seed(3))
+    keys, values = paged.split(cache)
+    sums = paged.BlockSums()
+    sums.add(k, slots, cache.shape[0], BS)
+    params = HCAMParams(chunk_size=BS, top_k=8, sink=128, local=512, min_context=0)
+    out = paged.hcam_paged(q[0], keys, values, blocks, length, sums.sums, params, D ** -0.5)
+    ref = hcam_decode(q.transpose(0, 1)[None], k.transpose(0, 1)[None], v.transpose(0, 1)[None], params)
+    assert torch.allclose(out, ref[0, :, 0], atol=1e-5)
+    every_chunk = HCAMParams(chunk_size=BS, top_k=36, sink=128, local=256, min_context=0)  # all 36 candidates
+    out = paged.hcam_paged(q[0], keys, values, blocks, length, sums.sums, every_chunk, D ** -0.5)
+    assert torch.allclose(out, vllm_attention(q, cache, blocks, length, isa, D ** -0.5)[0], atol=2e-5)
+
+
+def test_routes_follow_the_mode_and_the_thresholds():
+    sparse = AttentionSettings(mode="sparse", prefill_from=2048, decode_from=3000)
+    assert route(sparse, 2048, 2048) == "flexprefill"
+    assert route(sparse, 2048, 2047 + 2048) == "flexprefill"  # a chunk of a long prompt
+    assert route(sparse, 100, 5000) == "dense"  # too few new tokens to be worth it
+    assert route(sparse, 1, 3000) == "hcam" and route(sparse, 1, 2999) == "dense"
+    assert route(AttentionSettings(mode="hcam"), 8192, 8192) == "dense"
+    assert route(AttentionSettings(mode="flexprefill"), 1, 8192) == "dense"
+    assert route(AttentionSettings(), 8192, 8192) == "dense"
+    assert AttentionSettings.from_dict(sparse.to_dict()) == sparse
+    with pytest.raises(ValueError, match="attention must be one of dense, flexprefill, hcam, sparse"):
+        AttentionSettings(mode="fast")
