@@ -13,6 +13,7 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from attention_runtime import EngineConfig, default_model_dir
+from attention_runtime.routing import AttentionSettings
 from memory import Memory
 from tools import FetchLimits
 from tools.netguard import AddressPolicy
@@ -52,6 +53,11 @@ class Settings(BaseSettings):
     llm_url: str | None = None  # an OpenAI-compatible server to use instead of the in-process engine
     max_model_len: int = Field(4096, ge=256)
     kv_cache_gb: float = Field(1.0, gt=0)
+    # Sparse attention for long contexts in the local engine: FlexPrefill for prefills of at least
+    # `sparse_prefill_from` tokens, HCAM for decodes over at least `sparse_decode_from`.
+    attention: Literal["dense", "flexprefill", "hcam", "sparse"] = "dense"
+    sparse_prefill_from: int = Field(4096, ge=1)
+    sparse_decode_from: int = Field(4096, ge=1)
 
     @classmethod
     def settings_customise_sources(
@@ -94,8 +100,10 @@ class Settings(BaseSettings):
         return default_model_dir(self.data_dir)
 
     def engine_config(self, model_path: str | None = None) -> EngineConfig:
+        attention = AttentionSettings(mode=self.attention, prefill_from=self.sparse_prefill_from,
+                                      decode_from=self.sparse_decode_from)
         return EngineConfig(model=model_path or self.model or str(self.model_dir), max_model_len=self.max_model_len,
-                            kv_cache_bytes=int(self.kv_cache_gb * (1 << 30)))
+                            kv_cache_bytes=int(self.kv_cache_gb * (1 << 30)), attention=attention)
 
     def fetch_limits(self) -> FetchLimits:
         return FetchLimits(

@@ -19,6 +19,8 @@ from agents import Limits, Researcher, Settings
 from agents.researcher import new_run_id, new_thread_id
 from cli import render
 
+Attention = typer.Option(help="Local engine's attention for long contexts: dense, flexprefill, hcam or sparse (both).")
+
 
 def ask(
     ctx: typer.Context,
@@ -26,6 +28,7 @@ def ask(
     search: Annotated[Optional[str], typer.Option("--search", help="auto, duckduckgo or local.")] = None,
     model: Annotated[Optional[str], typer.Option(help="Checkpoint folder or Hugging Face id for the local engine.")] = None,
     llm_url: Annotated[Optional[str], typer.Option("--llm-url", help="Use an OpenAI-compatible server instead.")] = None,
+    attention: Annotated[Optional[str], Attention] = None,
     thread: Annotated[Optional[str], typer.Option(help="Continue this conversation thread.")] = None,
     resume: Annotated[Optional[str], typer.Option(help="Resume this interrupted run (its id).")] = None,
     max_nodes: Annotated[int, typer.Option("--max-nodes", min=1, max=50, help="Most sub-questions.")] = 8,
@@ -34,7 +37,7 @@ def ask(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
 ) -> None:
     """Research a question and print an answer whose claims cite the pages read."""
-    s = Settings.load(**ctx.obj, search_backend=search, model=model, llm_url=llm_url)
+    s = Settings.load(**ctx.obj, search_backend=search, model=model, llm_url=llm_url, attention=attention)
     researcher = Researcher(s, limits=Limits(max_nodes=max_nodes))
     thread_id = thread or new_thread_id()  # on --resume the run's own thread is used
     run_id = resume or new_run_id(thread_id)

@@ -14,6 +14,7 @@ from agents import Limits, Settings
 from agents.evaluation import MODES, Evaluator, evaluate, load_questions, read_results, summarize, summary_markdown
 from agents.researcher import open_chat
 from cli import render
+from cli.ask_cmd import Attention
 from cli.chart import modes_chart
 from tools.search import LocalIndex, make_backend
 
@@ -30,6 +31,7 @@ def eval_cmd(
     out: Annotated[Path, typer.Option(help="Where results.jsonl, summary.json, summary.md and modes.png go.")] = Path("sleuth-eval"),
     model: Annotated[Optional[str], typer.Option(help="Checkpoint folder or Hugging Face id for the local engine.")] = None,
     llm_url: Annotated[Optional[str], typer.Option("--llm-url", help="Use an OpenAI-compatible server instead.")] = None,
+    attention: Annotated[Optional[str], Attention] = None,
     max_nodes: Annotated[int, typer.Option("--max-nodes", min=1, max=50, help="Most sub-questions (deep).")] = 8,
 ) -> None:
     """Score sleuth on questions with known answers; an interrupted evaluation resumes where it stopped."""
@@ -38,7 +40,7 @@ def eval_cmd(
         render.error(f"unknown mode {bad[0]!r}; use direct, rag or deep.")
         raise typer.Exit(2)
     qs = load_questions(questions, limit)
-    user = Settings.load(**ctx.obj, model=model, llm_url=llm_url)
+    user = Settings.load(**ctx.obj, model=model, llm_url=llm_url, attention=attention)
     s = user.model_copy(update={"data_dir": out / "data", "search_backend": "local" if corpus else user.search_backend})
     if not llm_url:
         from cli.model_cmd import ensure_model
