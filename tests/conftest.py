@@ -1,9 +1,12 @@
+import asyncio
 import os
 import subprocess
 import sys
 
 import pytest
 
+from attention_runtime import Engine, EngineConfig, prepare
+from attention_runtime.routing import AttentionSettings
 from tests.pageserver import PageServer
 from tools.netguard import AddressPolicy
 
@@ -45,3 +48,65 @@ def one_line_error(result: subprocess.CompletedProcess) -> str:
     assert len(lines) == 1 and lines[0].startswith("sleuth: "), result.stderr
     assert "Traceback" not in result.stderr
     return lines[0]
+
+
+# The real engine with the embedded model. The first run converts the model into pytest's cache
+# folder (about 1.5 minutes); each engine starts once per session (about 1 minute on 2 cores).
+LONGEST_PROMPT = 16384 + 64  # the engines serve the sparse-attention tests' long prompts too
+
+
+@pytest.fixture(scope="session")
+def model_dir(request):
+    return prepare(request.config.cache.mkdir("sleuth-model") / "gemma-3-270m-bf16")
+
+
+@pytest.fixture(scope="session")
+def probe(tmp_path_factory):
+    path = tmp_path_factory.mktemp("probe") / "attention.jsonl"
+    os.environ["SLEUTH_ATTENTION_PROBE"] = str(path)  # inherited by vLLM's worker processes
+    return path
+
+
+def _session_engine(config: EngineConfig):
+    loop = asyncio.new_event_loop()
+    e = loop.run_until_complete(Engine.shared(config))
+    yield e, loop
+    e.shutdown()
+    pending = asyncio.all_tasks(loop)  # vLLM's output handler: stop it before the loop closes
+    for task in pending:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.close()
+
+
+@pytest.fixture(scope="session")
+def engine(model_dir, probe):
+    """The engine as sleuth starts it by default: dense attention."""
+    yield from _session_engine(EngineConfig(model=str(model_dir), max_model_len=LONGEST_PROMPT))
+
+
+@pytest.fixture(scope="session")
+def sparse_engine(model_dir, probe):
+    """`--attention sparse` with its default thresholds (FlexPrefill and HCAM from 4,096 tokens)."""
+    yield from _session_engine(EngineConfig(model=str(model_dir), max_model_len=LONGEST_PROMPT,
+                                            attention=AttentionSettings(mode="sparse")))
+
+
+def on_loop(engine_and_loop):
+    """Run coroutines (several: concurrently) on an engine's event loop, where vLLM's output
+    handler lives; returns the result, or the list of results."""
+    _, loop = engine_and_loop
+
+    def run(*coros):
+        async def together():
+            return await asyncio.gather(*coros)
+
+        results = loop.run_until_complete(together())
+        return results[0] if len(coros) == 1 else results
+
+    return run
+
+
+@pytest.fixture
+def run(engine):
+    return on_loop(engine)

@@ -1,8 +1,5 @@
-"""The real vLLM engine with the real embedded model (Gemma 3 270M), shared by the whole session.
-
-The first run converts the model into pytest's cache folder (about 1.5 minutes) and every run
-starts the engine once (about 1 minute on 2 cores).
-"""
+"""The real vLLM engine with the real embedded model (Gemma 3 270M), shared by the whole session
+(the fixtures are in conftest.py)."""
 
 import asyncio
 import json
@@ -17,7 +14,7 @@ import pytest
 from pydantic import BaseModel
 
 from agents.llm import LLMUnavailable, LocalChat, OpenAIChat
-from attention_runtime import Engine, EngineConfig, EngineError, prepare
+from attention_runtime import Engine, EngineConfig, EngineError
 
 pytestmark = pytest.mark.engine
 
@@ -35,47 +32,6 @@ class Fact(BaseModel):
     place: Place
     year: int
     certain: bool
-
-
-@pytest.fixture(scope="session")
-def model_dir(request):
-    return prepare(request.config.cache.mkdir("sleuth-model") / "gemma-3-270m-bf16")
-
-
-@pytest.fixture(scope="session")
-def probe(tmp_path_factory):
-    path = tmp_path_factory.mktemp("probe") / "attention.jsonl"
-    os.environ["SLEUTH_ATTENTION_PROBE"] = str(path)  # inherited by vLLM's worker processes
-    return path
-
-
-@pytest.fixture(scope="session")
-def engine(model_dir, probe):
-    loop = asyncio.new_event_loop()
-    e = loop.run_until_complete(Engine.shared(EngineConfig(model=str(model_dir), max_model_len=2048)))
-    yield e, loop
-    e.shutdown()
-    pending = asyncio.all_tasks(loop)  # vLLM's output handler: stop it before the loop closes
-    for task in pending:
-        task.cancel()
-    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    loop.close()
-
-
-@pytest.fixture
-def run(engine):
-    """Run coroutines (several: concurrently) on the engine's event loop, where vLLM's output
-    handler lives; returns the result, or the list of results."""
-    _, loop = engine
-
-    def run(*coros):
-        async def together():
-            return await asyncio.gather(*coros)
-
-        results = loop.run_until_complete(together())
-        return results[0] if len(coros) == 1 else results
-
-    return run
 
 
 def test_greedy_output_is_deterministic_and_batched_runs_agree(engine, run):
@@ -135,7 +91,7 @@ def test_a_missing_model_path_is_a_clear_error():
 
 
 def test_sleuth_serve_answers_chat_completions(model_dir, tmp_path):
-    """`sleuth serve` on loopback, asked the way curl would, then through OpenAIChat."""
+    """`sleuth serve --attention sparse` on loopback, asked the way curl would, then through OpenAIChat."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -143,8 +99,8 @@ def test_sleuth_serve_answers_chat_completions(model_dir, tmp_path):
     (tmp_path / "data" / "models" / model_dir.name).symlink_to(model_dir)
     env = {**os.environ, "SLEUTH_DATA_DIR": str(tmp_path / "data"), "SLEUTH_CONFIG": str(tmp_path / "none.toml"),
            "SLEUTH_MAX_MODEL_LEN": "2048"}
-    server = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port), "--attention", "sparse"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 300

@@ -59,18 +59,19 @@ def test_the_cache_layout_is_read_back_as_written():
     assert torch.equal(k_read[0].transpose(0, 1), k) and torch.equal(v_read[0].transpose(0, 1), v)
 
 
-def test_block_sums_follow_the_cache_and_restart_when_a_block_is_reused():
+def test_chunk_sums_follow_the_cache_and_restart_when_a_block_is_reused():
     cache, blocks, k, _, slots, _ = write_cache(700)
-    sums = paged.BlockSums()
+    sums = paged.ChunkSums(chunk_size=32)
     sums.add(k[:300], slots[:300], cache.shape[0], BS)  # a prefill in two steps, then one decode token
     sums.add(k[300:699], slots[300:699], cache.shape[0], BS)
     padded = torch.cat([k[699:], torch.ones(2, HKV, D)])  # vLLM pads a step's tokens: slot -1, or no slot
     sums.add(padded, torch.cat([slots[699:], torch.tensor([-1])]), cache.shape[0], BS)
-    for i, b in enumerate(blocks.tolist()):
-        assert torch.allclose(sums.sums[b], k[i * BS:(i + 1) * BS].sum(0), atol=1e-4)
+    means = sums.means(blocks, 700)[0]  # [H, 21 full chunks, D]
+    assert means.shape == (HKV, 700 // 32, D)
+    assert torch.allclose(means.transpose(0, 1), k[: 21 * 32].view(21, 32, HKV, D).mean(1), atol=1e-5)
     fresh = torch.randn(3, HKV, D)  # the first block is handed to a new sequence
     sums.add(fresh, blocks[0] * BS + torch.arange(3), cache.shape[0], BS)
-    assert torch.allclose(sums.sums[blocks[0]], fresh.sum(0))
+    assert torch.allclose(sums.sums[blocks[0], 0], fresh.sum(0))
 
 
 @pytest.mark.parametrize("length,new", [(2048, 2048), (3000, 700)])
@@ -78,7 +79,9 @@ def test_flexprefill_over_the_paged_cache_equals_vllms_kernel_when_nothing_is_dr
     cache, blocks, k, v, _, isa = write_cache(length)
     q = torch.randn(new, HQ, D, generator=torch.Generator().manual_seed(1))
     keys, values = paged.split(cache)
-    out = paged.flexprefill_paged(q, keys, values, blocks, length, FlexPrefillParams(gamma=1.0), D ** -0.5)
+    every_block = FlexPrefillParams(gamma=1.0, dense_above=1.0)
+    out, kept = paged.flexprefill_paged(q, keys, values, blocks, length, every_block, D ** -0.5)
+    assert kept == 1.0
     assert torch.allclose(out, vllm_attention(q, cache, blocks, length, isa, D ** -0.5), atol=2e-5)
 
 
@@ -87,10 +90,19 @@ def test_flexprefill_over_the_paged_cache_equals_the_op_on_contiguous_tensors():
     cache, blocks, k, v, _, _ = write_cache(length)
     q = torch.randn(new, HQ, D, generator=torch.Generator().manual_seed(2))
     keys, values = paged.split(cache)
-    params = FlexPrefillParams(gamma=0.8, min_budget=256)
-    out = paged.flexprefill_paged(q, keys, values, blocks, length, params, D ** -0.5)
+    params = FlexPrefillParams(gamma=0.8, min_budget=256, dense_above=1.0)
+    out, kept = paged.flexprefill_paged(q, keys, values, blocks, length, params, D ** -0.5)
+    assert kept < 1.0
     ref = flexprefill_attention(q.transpose(0, 1)[None], k.transpose(0, 1)[None], v.transpose(0, 1)[None], params)
     assert torch.allclose(out, ref[0].transpose(0, 1), atol=1e-5)
+
+
+def test_a_dense_pattern_is_left_to_vllms_kernel():
+    cache, blocks, k, v, _, _ = write_cache(4096)
+    q = torch.randn(1024, HQ, D, generator=torch.Generator().manual_seed(4))  # random: flat attention
+    keys, values = paged.split(cache)
+    out, kept = paged.flexprefill_paged(q, keys, values, blocks, 4096, FlexPrefillParams(), D ** -0.5)
+    assert out is None and kept > FlexPrefillParams().dense_above
 
 
 def test_hcam_over_the_paged_cache_matches_the_op_and_equals_vllms_kernel_with_all_chunks():
@@ -98,15 +110,16 @@ def test_hcam_over_the_paged_cache_matches_the_op_and_equals_vllms_kernel_with_a
     cache, blocks, k, v, slots, isa = write_cache(length)
     q = torch.randn(1, HQ, D, generator=torch.Generator().manual_seed(3))
     keys, values = paged.split(cache)
-    sums = paged.BlockSums()
+    sums = paged.ChunkSums(chunk_size=64)
     sums.add(k, slots, cache.shape[0], BS)
-    params = HCAMParams(chunk_size=BS, top_k=8, sink=128, local=512, min_context=0)
-    out = paged.hcam_paged(q[0], keys, values, blocks, length, sums.sums, params, D ** -0.5)
+    params = HCAMParams(chunk_size=64, top_k=8, sink=128, local=512, min_context=0)
+    out, sparse = paged.hcam_paged(q[0], keys, values, blocks, length, sums, params, D ** -0.5)
+    assert sparse
     ref = hcam_decode(q.transpose(0, 1)[None], k.transpose(0, 1)[None], v.transpose(0, 1)[None], params)
     assert torch.allclose(out, ref[0, :, 0], atol=1e-5)
-    every_chunk = HCAMParams(chunk_size=BS, top_k=36, sink=128, local=256, min_context=0)  # all 36 candidates
-    out = paged.hcam_paged(q[0], keys, values, blocks, length, sums.sums, every_chunk, D ** -0.5)
-    assert torch.allclose(out, vllm_attention(q, cache, blocks, length, isa, D ** -0.5)[0], atol=2e-5)
+    every_chunk = HCAMParams(chunk_size=64, top_k=72, sink=128, local=256, min_context=0)  # all 72 candidate chunks
+    out, sparse = paged.hcam_paged(q[0], keys, values, blocks, length, sums, every_chunk, D ** -0.5)
+    assert sparse and torch.allclose(out, vllm_attention(q, cache, blocks, length, isa, D ** -0.5)[0], atol=2e-5)
 
 
 def test_routes_follow_the_mode_and_the_thresholds():

@@ -8,9 +8,9 @@ torch = pytest.importorskip("torch")
 from attention_runtime.sparse import (  # noqa: E402
     ChunkSummaries, FlexPrefillParams, HCAMParams, dense_attention, flexprefill_attention, hcam_decode,
 )
-from attention_runtime.sparse.flexprefill import block_sparse_attention, flexprefill_mask  # noqa: E402
+from attention_runtime.sparse.flexprefill import block_sparse_attention, density, flexprefill_mask  # noqa: E402
 
-EXACT = FlexPrefillParams(block_size=64, gamma=1.0, min_budget=64)
+EXACT = FlexPrefillParams(block_size=64, gamma=1.0, min_budget=64, dense_above=1.0)  # block-sparse, every block
 
 
 def qkv(B=2, Hq=4, Hkv=1, Lq=600, Lk=600, D=32, dtype=torch.float32, seed=0):
@@ -29,7 +29,7 @@ def test_flexprefill_with_gamma_one_is_dense_attention(Lq, Lk, window, Hkv):
 
 def test_flexprefill_never_attends_to_a_later_key():
     q, k, v = qkv(Lq=640, Lk=640)
-    params = FlexPrefillParams(block_size=64, gamma=0.8, min_budget=64)
+    params = FlexPrefillParams(block_size=64, gamma=0.8, min_budget=64, dense_above=1.0)
     before = flexprefill_attention(q, k, v, params)
     v2 = v.clone()
     v2[:, :, 400:] += 100.0  # values only: the blocks chosen stay the same
@@ -53,7 +53,7 @@ def test_flexprefill_finds_a_planted_vertical_line():
     direction = torch.ones(32) / 32 ** 0.5
     q = q * 0.05 + direction  # all queries look the same way ...
     k[:, :, 300] = 80 * direction  # ... and one key answers them strongly
-    params = FlexPrefillParams(block_size=64, gamma=0.9, min_budget=64)
+    params = FlexPrefillParams(block_size=64, gamma=0.9, min_budget=64, dense_above=1.0)
     mask = flexprefill_mask(q, k, params)
     assert mask[..., 5:, 300 // 64].all()  # every query block from 320 on keeps the block of key 300
     assert mask.float().mean() < 0.3  # and few others
@@ -68,6 +68,13 @@ def test_flexprefill_takes_half_precision(dtype):
     out = flexprefill_attention(q, k, v, EXACT)
     assert out.dtype == dtype
     torch.testing.assert_close(out.float(), dense_attention(q, k, v).float(), atol=2e-2, rtol=2e-2)
+
+
+def test_a_pattern_that_keeps_most_blocks_takes_dense_attention():
+    q, k, v = qkv(Lq=1024, Lk=1024)  # random inputs: flat attention, most blocks needed to reach gamma
+    params = FlexPrefillParams(block_size=64, gamma=0.9, min_budget=64)
+    assert density(flexprefill_mask(q, k, params), 1024, 1024, 64) > params.dense_above
+    assert torch.equal(flexprefill_attention(q, k, v, params), dense_attention(q, k, v))
 
 
 def test_short_inputs_take_dense_attention():

@@ -3,8 +3,9 @@ long contexts to HCAM (`attention_runtime.routing`).
 
 vLLM's CPU platform always picks `CPU_ATTN`, so the plugin re-registers that name to this class.
 Per engine step the metadata builder decides each request's route. A step where every request is
-dense runs vLLM's kernel exactly as before. Otherwise the dense requests still run in vLLM's
-kernel, as one smaller batch, and each routed request runs the sparse op over the paged cache.
+dense runs vLLM's kernel exactly as before. Otherwise each routed request runs the sparse op over
+the paged cache, and the dense requests run in vLLM's kernel as one smaller batch, joined by any
+routed prefill whose FlexPrefill pattern came out too dense to be worth it in this layer.
 Routed only: decoder layers attending to the whole context, without ALiBi, soft-capping or sink
 tokens, on the kernels whose cache layout `paged` reads; anything else stays dense.
 """
@@ -32,11 +33,9 @@ log = logging.getLogger("sleuth.attention")
 
 @dataclass
 class RoutedMetadata(CPUAttentionMetadata):
-    """vLLM's metadata for the whole step, plus the routes and the dense requests as their own batch."""
+    """vLLM's metadata for the whole step, plus each request's route."""
 
     routes: tuple[str, ...] = ()
-    dense: CPUAttentionMetadata | None = None  # the dense requests only, None when there are none
-    dense_rows: torch.Tensor | None = None  # their tokens' rows in the step's query
 
 
 class SleuthCPUAttentionMetadataBuilder(CPUAttentionMetadataBuilder):
@@ -50,33 +49,11 @@ class SleuthCPUAttentionMetadataBuilder(CPUAttentionMetadataBuilder):
         if (s.mode == "dense" or self.window_size != -1 or meta.causal is not True or meta.dynamic_causal is not None
                 or self.is_encoder_only_attention or meta.max_seq_len < min(s.prefill_from, s.decode_from)):
             return meta
-        starts = meta.query_start_loc.tolist()
-        seq_lens = meta.seq_lens.tolist()
+        starts, seq_lens = meta.query_start_loc.tolist(), meta.seq_lens.tolist()
         routes = tuple(route(s, starts[i + 1] - starts[i], seq_lens[i]) for i in range(len(seq_lens)))
         if all(r == "dense" for r in routes):
             return meta
-        dense = [i for i, r in enumerate(routes) if r == "dense"]
-        sub, rows = (self._sub_batch(meta, dense, starts) if dense else (None, None))
-        return RoutedMetadata(**{f.name: getattr(meta, f.name) for f in fields(CPUAttentionMetadata)},
-                              routes=routes, dense=sub, dense_rows=rows)
-
-    def _sub_batch(self, meta: CPUAttentionMetadata, requests: list[int], starts: list[int]):
-        """vLLM's metadata for `requests` alone (the C++ kernel's schedule is per batch)."""
-        index = torch.tensor(requests)
-        lengths = torch.tensor([starts[i + 1] - starts[i] for i in requests], dtype=meta.query_start_loc.dtype)
-        query_start_loc = torch.nn.functional.pad(lengths.cumsum(0), (1, 0)).to(meta.query_start_loc.dtype)
-        seq_lens = meta.seq_lens[index]
-        rows = torch.cat([torch.arange(starts[i], starts[i + 1]) for i in requests])
-        scheduler_metadata = ops.cpu_attn_get_scheduler_metadata(
-            num_reqs=len(requests), num_heads=self.num_heads, num_kv_heads=self.num_kv_heads, head_dim=self.head_dim,
-            seq_lens=seq_lens, dtype=self.dtype, query_start_loc=query_start_loc, causal=True,
-            sliding_window_size=self.window_size, isa=self.isa, enable_kv_split=envs.VLLM_CPU_ATTN_SPLIT_KV,
-            dynamic_causal=None, kv_cache_dtype=self.kv_cache_dtype)
-        sub = CPUAttentionMetadata(
-            num_actual_tokens=len(rows), max_query_len=int(lengths.max()), query_start_loc=query_start_loc,
-            max_seq_len=int(seq_lens.max()), seq_lens=seq_lens, block_table=meta.block_table[index],
-            slot_mapping=meta.slot_mapping, scheduler_metadata=scheduler_metadata, causal=True)
-        return sub, rows
+        return RoutedMetadata(**{f.name: getattr(meta, f.name) for f in fields(CPUAttentionMetadata)}, routes=routes)
 
 
 class SleuthCPUAttentionImpl(CPUAttentionBackendImpl):
@@ -88,12 +65,13 @@ class SleuthCPUAttentionImpl(CPUAttentionBackendImpl):
         self.routable = (self.settings.mode != "dense" and self.attn_type == AttentionType.DECODER
                          and self.sliding_window == -1 and self.alibi_slopes is None and not self.logits_soft_cap
                          and self.sinks is None and not self.is_fp8_kv_cache)
-        self.block_sums = paged.BlockSums() if self.routable and self.settings.decode else None
+        decode = self.routable and self.settings.decode
+        self.chunk_sums = paged.ChunkSums(self.settings.hcam.chunk_size) if decode else None
 
     def do_kv_cache_update(self, layer, key, value, kv_cache, slot_mapping) -> None:
         super().do_kv_cache_update(layer, key, value, kv_cache, slot_mapping)
-        if self.block_sums is not None:
-            self.block_sums.add(key, slot_mapping, kv_cache.shape[0], kv_cache.shape[2])
+        if self.chunk_sums is not None:
+            self.chunk_sums.add(key, slot_mapping, kv_cache.shape[0], kv_cache.shape[2])
 
     def forward(self, layer, query, key, value, kv_cache, attn_metadata, output, output_scale=None,
                 output_block_scale=None):
@@ -101,27 +79,53 @@ class SleuthCPUAttentionImpl(CPUAttentionBackendImpl):
         if not (isinstance(attn_metadata, RoutedMetadata) and self.routable and self._layout_known(layer)):
             return super().forward(layer, query, key, value, kv_cache, attn_metadata, output, output_scale,
                                    output_block_scale)
-        meta = attn_metadata
-        if meta.dense is not None:
-            part = torch.empty_like(output[meta.dense_rows])
-            super().forward(layer, query[meta.dense_rows], key, value, kv_cache, meta.dense, part)
-            output[meta.dense_rows] = part
+        meta, bs = attn_metadata, kv_cache.shape[2]
         keys, values = paged.split(kv_cache)
         starts, seq_lens = meta.query_start_loc.tolist(), meta.seq_lens.tolist()
+        dense = []
         for i, how in enumerate(meta.routes):
-            if how == "dense":
-                continue
-            rows = slice(starts[i], starts[i + 1])
-            blocks = meta.block_table[i, : -(-seq_lens[i] // kv_cache.shape[2])]
+            rows, length = slice(starts[i], starts[i + 1]), seq_lens[i]
+            blocks = meta.block_table[i, : -(-length // bs)]
             if how == "hcam":
-                out = paged.hcam_paged(query[rows][0], keys, values, blocks, seq_lens[i], self.block_sums.sums,
-                                       self.settings.hcam, self.scale)[None]
+                out, sparse = paged.hcam_paged(query[rows][0], keys, values, blocks, length, self.chunk_sums,
+                                               self.settings.hcam, self.scale)
+                output[rows] = out[None].to(output.dtype)
+                probe.record(route=how, context=length, sparse=sparse)
+            elif how == "flexprefill":
+                out, kept = paged.flexprefill_paged(query[rows], keys, values, blocks, length,
+                                                    self.settings.flexprefill, self.scale)
+                probe.record(route=how, tokens=rows.stop - rows.start, context=length, density=round(kept, 4),
+                             sparse=out is not None)
+                if out is None:
+                    dense.append(i)
+                else:
+                    output[rows] = out.to(output.dtype)
             else:
-                out = paged.flexprefill_paged(query[rows], keys, values, blocks, seq_lens[i],
-                                              self.settings.flexprefill, self.scale)
-            probe.mark(how)
-            output[rows] = out.to(output.dtype)
+                dense.append(i)
+        if dense:
+            self._dense(layer, query, kv_cache, meta, dense, output)
         return output
+
+    def _dense(self, layer, query, kv_cache, meta: CPUAttentionMetadata, requests: list[int], output) -> None:
+        """vLLM's kernel for `requests` alone: their own batch, with its own schedule."""
+        starts = meta.query_start_loc.tolist()
+        rows = torch.cat([torch.arange(starts[i], starts[i + 1]) for i in requests])
+        index = torch.tensor(requests)
+        lengths = torch.tensor([starts[i + 1] - starts[i] for i in requests])
+        query_start_loc = torch.nn.functional.pad(lengths.cumsum(0), (1, 0)).to(meta.query_start_loc.dtype)
+        seq_lens = meta.seq_lens[index]
+        schedule = ops.cpu_attn_get_scheduler_metadata(
+            num_reqs=len(requests), num_heads=self.num_heads, num_kv_heads=self.num_kv_heads, head_dim=self.head_size,
+            seq_lens=seq_lens, dtype=query.dtype, query_start_loc=query_start_loc, causal=True,
+            sliding_window_size=-1, isa=layer.isa, enable_kv_split=envs.VLLM_CPU_ATTN_SPLIT_KV, dynamic_causal=None,
+            kv_cache_dtype=self.kv_cache_dtype)
+        sub = CPUAttentionMetadata(
+            num_actual_tokens=len(rows), max_query_len=int(lengths.max()), query_start_loc=query_start_loc,
+            max_seq_len=int(seq_lens.max()), seq_lens=seq_lens, block_table=meta.block_table[index],
+            slot_mapping=meta.slot_mapping, scheduler_metadata=schedule, causal=True)
+        part = torch.empty_like(output[rows])
+        super().forward(layer, query[rows], None, None, kv_cache, sub, part)
+        output[rows] = part
 
     def _layout_known(self, layer) -> bool:
         if layer.isa in paged.LAYOUT_ISAS:

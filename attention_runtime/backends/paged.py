@@ -12,7 +12,7 @@ from dataclasses import replace
 import torch
 
 from attention_runtime.sparse.dense import dense_attention, expand_kv
-from attention_runtime.sparse.flexprefill import FlexPrefillParams, flexprefill_attention
+from attention_runtime.sparse.flexprefill import FlexPrefillParams, block_sparse_attention, density, flexprefill_mask
 from attention_runtime.sparse.hcam import HCAMParams, attend_parts, hcam_select
 
 LAYOUT_ISAS = ("vec", "vec16")  # the CPU kernels whose cache layout is the one above
@@ -33,52 +33,67 @@ def sequence(keys: torch.Tensor, values: torch.Tensor, blocks: torch.Tensor, len
     return k[None], v[None]
 
 
-class BlockSums:
-    """The running sum of the keys in each physical block and KV head, `[num_blocks, H, D]` fp32:
-    HCAM's chunk summaries, kept up to date as the cache is written. A block written at its first
-    slot is starting over (a new sequence, or the block reused), so its sum is reset."""
+class ChunkSums:
+    """The running sum of the keys in each chunk of `chunk_size` slots of each physical block, per
+    KV head, `[num_blocks, block_size // chunk_size, H, D]` fp32: HCAM's chunk summaries, kept up
+    to date as the cache is written. A chunk written at its first slot is starting over (a new
+    sequence, or the block reused), so its sum is reset."""
 
-    def __init__(self) -> None:
+    def __init__(self, chunk_size: int) -> None:
+        self.cs = chunk_size
         self.sums: torch.Tensor | None = None
 
     def add(self, key: torch.Tensor, slots: torch.Tensor, num_blocks: int, block_size: int) -> None:
         """Keys `[T, H, D]` written at cache `slots` `[T]` (negative: padding, skipped)."""
         if self.sums is None or self.sums.shape[0] != num_blocks:
-            self.sums = torch.zeros(num_blocks, key.shape[1], key.shape[2], device=key.device)
+            if block_size % self.cs:
+                raise ValueError(f"HCAM's chunk size, {self.cs}, must divide the KV block size, {block_size}.")
+            self.sums = torch.zeros(num_blocks, block_size // self.cs, key.shape[1], key.shape[2], device=key.device)
         key, slots = key[: slots.shape[0]], slots.long()
         real = slots >= 0
         key, slots = key[real], slots[real]
-        block = slots // block_size
-        self.sums[block[slots % block_size == 0]] = 0.0
-        self.sums.index_add_(0, block, key.float())
+        block, chunk = slots // block_size, (slots % block_size) // self.cs
+        starts = slots % self.cs == 0
+        self.sums[block[starts], chunk[starts]] = 0.0
+        self.sums.index_put_((block, chunk), key.float(), accumulate=True)
+
+    def means(self, blocks: torch.Tensor, length: int) -> torch.Tensor:
+        """The mean key of each full chunk of a request: `[1, H, length // cs, D]`."""
+        sums = self.sums[blocks].flatten(0, 1)[: length // self.cs]  # [chunks, H, D], in position order
+        return (sums / self.cs).permute(1, 0, 2)[None]
 
 
 def flexprefill_paged(q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, blocks: torch.Tensor, length: int,
-                      params: FlexPrefillParams, scale: float) -> torch.Tensor:
-    """FlexPrefill for one request's new tokens `q [n, Hq, D]` (the last n of `length`): `[n, Hq, D]`."""
+                      params: FlexPrefillParams, scale: float) -> tuple[torch.Tensor | None, float]:
+    """FlexPrefill for one request's new tokens `q [n, Hq, D]` (the last n of `length`): the output
+    `[n, Hq, D]` and the fraction of blocks kept, or None and that fraction when it is above
+    `params.dense_above` (the platform's dense kernel is then faster, and exact)."""
     k, v = sequence(keys, values, blocks, length)
-    return flexprefill_attention(q.transpose(0, 1)[None], k, v, params, scale=scale)[0].transpose(0, 1)
+    q = q.transpose(0, 1)[None]
+    mask = flexprefill_mask(q, k, params, scale=scale)
+    kept = density(mask, q.shape[2], length, params.block_size)
+    if kept > params.dense_above:
+        return None, kept
+    return block_sparse_attention(q, k, v, mask, params.block_size, scale=scale)[0].transpose(0, 1), kept
 
 
 def hcam_paged(q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, blocks: torch.Tensor, length: int,
-               sums: torch.Tensor, params: HCAMParams, scale: float) -> torch.Tensor:
-    """HCAM decode for one request's new token `q [Hq, D]` over its `length` cached keys: `[Hq, D]`
-    (dense attention when the context has no more chunks than top-k)."""
+               sums: ChunkSums, params: HCAMParams, scale: float) -> tuple[torch.Tensor, bool]:
+    """HCAM decode for one request's new token `q [Hq, D]` over its `length` cached keys: the output
+    `[Hq, D]`, and False when the context had fewer candidate chunks than top-k (so dense attention ran)."""
     Hq, H, bs = q.shape[0], keys.shape[1], keys.shape[3]
-    groups = Hq // H
-    full = length // bs
-    summaries = (sums[blocks[:full]] / bs).permute(1, 0, 2)[None]  # [1, H, full, D]
-    where = hcam_select(q[None, :, None], length, summaries, replace(params, chunk_size=bs, min_context=0), scale)
+    groups, cs = Hq // H, sums.cs
+    where = hcam_select(q[None, :, None], length, sums.means(blocks, length),
+                        replace(params, chunk_size=cs, min_context=0), scale)
     if where is None:
         k, v = sequence(keys, values, blocks, length)
-        return dense_attention(q[None, :, None], k, v, scale=scale)[0, :, 0]
+        return dense_attention(q[None, :, None], k, v, scale=scale)[0, :, 0], False
     top, rest = where
-    physical = blocks[top[0]]  # [Hq, top_k]
+    chosen = (top[0, :, :, None] * cs + torch.arange(cs, device=q.device)).flatten(1)  # [Hq, top_k * cs] positions
     head = (torch.arange(Hq, device=q.device) // groups)[:, None]
-    k_top = keys[physical, head].transpose(-1, -2).reshape(Hq, -1, keys.shape[2])  # [Hq, top_k * bs, D]
-    v_top = values[physical, head].reshape(Hq, -1, keys.shape[2])
-    rest_blocks, rest_slots = blocks[rest // bs], rest % bs
-    k_rest = keys[rest_blocks, :, :, rest_slots].transpose(0, 1)[None]  # [1, H, n, D]
-    v_rest = values[rest_blocks, :, rest_slots].transpose(0, 1)[None]
+    k_top = keys[blocks[chosen // bs], head, :, chosen % bs]  # [Hq, top_k * cs, D]
+    v_top = values[blocks[chosen // bs], head, chosen % bs]
+    k_rest = keys[blocks[rest // bs], :, :, rest % bs].transpose(0, 1)[None]  # [1, H, n, D]
+    v_rest = values[blocks[rest // bs], :, rest % bs].transpose(0, 1)[None]
     parts = [(k_top[None], v_top[None]), (expand_kv(k_rest, groups), expand_kv(v_rest, groups))]
-    return attend_parts(q[None], parts, scale)[0].to(q.dtype)
+    return attend_parts(q[None], parts, scale)[0].to(q.dtype), True

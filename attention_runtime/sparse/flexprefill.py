@@ -27,6 +27,9 @@ class FlexPrefillParams:
     max_budget: int | None = None  # tokens each query block attends at most (sink and local aside)
     sink_blocks: int = 1
     local_blocks: int = 1
+    # Above this fraction of the blocks the queries may see, dense attention is exact and faster:
+    # on CPU, torch's block-sparse attention breaks even with vLLM's dense kernel near 0.35.
+    dense_above: float = 0.3
 
     def dense_below(self) -> int:
         """Queries up to this many take dense attention (as the reference code does)."""
@@ -38,7 +41,29 @@ def flexprefill_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, par
     if q.shape[2] <= params.dense_below():
         return dense_attention(q, k, v, scale=scale, window=window)
     mask = flexprefill_mask(q, k, params, scale=scale, window=window)
+    if density(mask, q.shape[2], k.shape[2], params.block_size, window) > params.dense_above:
+        return dense_attention(q, k, v, scale=scale, window=window)
     return block_sparse_attention(q, k, v, mask, params.block_size, scale=scale, window=window)
+
+
+def _visible(Lq: int, Lk: int, bs: int, window: int | None, dev: torch.device):
+    """For the query blocks `first .. nKB-1` of the last `Lq` of `Lk` positions: which key blocks hold
+    a key some query of the block may see `[nQB, nKB]`, the blocks' numbers, first and last queries."""
+    nKB, first = math.ceil(Lk / bs), (Lk - Lq) // bs
+    qb_abs = torch.arange(first, nKB, device=dev)
+    q_lo = torch.maximum(qb_abs * bs, torch.tensor(Lk - Lq, device=dev))  # first and last query of each block
+    q_hi = torch.minimum(qb_abs * bs + bs, torch.tensor(Lk, device=dev)) - 1
+    kb = torch.arange(nKB, device=dev)
+    valid = kb[None, :] * bs <= q_hi[:, None]  # some key of the block is not in the future
+    if window is not None:
+        valid &= (kb[None, :] * bs + bs - 1) > (q_lo[:, None] - window)
+    return valid, qb_abs, q_lo, q_hi
+
+
+def density(mask: torch.Tensor, Lq: int, Lk: int, bs: int, window: int | None = None) -> float:
+    """The fraction of the visible key blocks that `mask` keeps."""
+    valid, *_ = _visible(Lq, Lk, bs, window, mask.device)
+    return float(mask.sum() / (valid.sum() * mask.shape[0] * mask.shape[1]))
 
 
 def _blocks(x: torch.Tensor, bs: int, front: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -82,13 +107,8 @@ def flexprefill_mask(q: torch.Tensor, k: torch.Tensor, params: FlexPrefillParams
     scale = scale if scale is not None else D ** -0.5
     offset, dev = Lk - Lq, q.device
     nKB, first = math.ceil(Lk / bs), (Lk - Lq) // bs
-    qb_abs = torch.arange(first, nKB, device=dev)
-    q_lo = torch.maximum(qb_abs * bs, torch.tensor(offset, device=dev))  # first and last query of each block
-    q_hi = torch.minimum(qb_abs * bs + bs, torch.tensor(Lk, device=dev)) - 1
+    valid, qb_abs, q_lo, q_hi = _visible(Lq, Lk, bs, window, dev)
     kb = torch.arange(nKB, device=dev)
-    valid = kb[None, :] * bs <= q_hi[:, None]  # some key of the block is not in the future
-    if window is not None:
-        valid &= (kb[None, :] * bs + bs - 1) > (q_lo[:, None] - window)
     if params.gamma >= 1.0:
         return valid.expand(B, Hq, -1, -1).clone()
 
@@ -145,34 +165,41 @@ def kept_blocks(mask: torch.Tensor) -> torch.Tensor:
 def block_sparse_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor, block_size: int, *,
                            scale: float | None = None, window: int | None = None,
                            max_elements: int = 1 << 27) -> torch.Tensor:
-    """Attention of each query block over its kept key blocks only (`mask` from `flexprefill_mask`)."""
+    """Attention of each query block over its kept key blocks only (`mask` from `flexprefill_mask`).
+
+    The query heads that share a KV head (GQA) share one gather of the blocks any of them keeps;
+    each head then attends to its own blocks only."""
     B, Hq, Lq, D = q.shape
-    Lk, groups, bs = k.shape[2], Hq // k.shape[1], block_size
+    Hkv, Lk, bs = k.shape[1], k.shape[2], block_size
+    groups = Hq // Hkv
     scale = scale if scale is not None else D ** -0.5
     offset, dev = Lk - Lq, q.device
     nKB, first = math.ceil(Lk / bs), (Lk - Lq) // bs
     nQB = nKB - first
-    qblocks, q_real = _blocks(q.float(), bs, front=offset - first * bs)  # [B, Hq, nQB, bs, D]
+    qblocks, q_real = _blocks(q.float(), bs, front=offset - first * bs)
+    qblocks = qblocks.view(B, Hkv, groups, nQB, bs, D)
     kblocks, _ = _blocks(k.float(), bs)  # [B, Hkv, nKB, bs, D]
     vblocks, _ = _blocks(v.float(), bs)
-    idx = kept_blocks(mask)
+    per_head = mask.view(B, Hkv, groups, nQB, nKB)
+    idx = kept_blocks(per_head.any(2))  # [B, Hkv, nQB, kept]: what any head of the group keeps
     kept, idx_ok = idx.shape[-1], idx >= 0
     idx = torch.where(idx_ok, idx, 0)
+    head_ok = per_head.gather(-1, idx[:, :, None].expand(B, Hkv, groups, nQB, kept)) & idx_ok[:, :, None]
     b = torch.arange(B, device=dev)[:, None, None, None]
-    h = (torch.arange(Hq, device=dev) // groups)[None, :, None, None]
-    out = torch.empty(B, Hq, nQB, bs, D, device=dev)
-    step = max(1, max_elements // max(1, B * Hq * kept * bs * D))
+    h = torch.arange(Hkv, device=dev)[None, :, None, None]
+    out = torch.empty(B, Hkv, groups, nQB, bs, D, device=dev)
+    step = max(1, max_elements // max(1, B * Hq * kept * bs * max(bs, D)))
     for g in range(0, nQB, step):  # groups of query blocks, to bound memory (not one block at a time)
         sl = slice(g, min(nQB, g + step))
-        ks, vs = kblocks[b, h, idx[:, :, sl]], vblocks[b, h, idx[:, :, sl]]  # [B, Hq, G, kept, bs, D]
-        scores = torch.einsum("bhgqd,bhgskd->bhgqsk", qblocks[:, :, sl], ks) * scale
-        q_pos = (first + torch.arange(sl.start, sl.stop, device=dev))[:, None] * bs + torch.arange(bs, device=dev)
-        k_pos = idx[:, :, sl, :, None] * bs + torch.arange(bs, device=dev)  # [B, Hq, G, kept, bs]
-        ok = (k_pos[:, :, :, None] <= q_pos[None, None, :, :, None, None]) & (k_pos[:, :, :, None] < Lk)
-        ok &= idx_ok[:, :, sl, None, :, None]
+        ks, vs = kblocks[b, h, idx[:, :, sl]], vblocks[b, h, idx[:, :, sl]]  # [B, Hkv, G, kept, bs, D]
+        scores = torch.einsum("bhrgqd,bhgskd->bhrgqsk", qblocks[:, :, :, sl], ks) * scale
+        q_pos = ((first + torch.arange(sl.start, sl.stop, device=dev))[:, None] * bs
+                 + torch.arange(bs, device=dev))[None, None, None, :, :, None, None]
+        k_pos = (idx[:, :, sl, :, None] * bs + torch.arange(bs, device=dev))[:, :, None, :, None]
+        ok = (k_pos <= q_pos) & (k_pos < Lk) & head_ok[:, :, :, sl, None, :, None]
         if window is not None:
-            ok &= q_pos[None, None, :, :, None, None] - k_pos[:, :, :, None] < window
+            ok &= q_pos - k_pos < window
         scores = scores.masked_fill(~ok, float("-inf")).flatten(-2)
         probs = torch.softmax(scores, dim=-1).nan_to_num(0.0).view_as(ok)  # padding queries see nothing
-        out[:, :, sl] = torch.einsum("bhgqsk,bhgskd->bhgqd", probs, vs)
-    return out.flatten(2, 3)[:, :, q_real.flatten()].to(q.dtype)
+        out[:, :, :, sl] = torch.einsum("bhrgqsk,bhgskd->bhrgqd", probs, vs)
+    return out.view(B, Hq, nQB, bs, D).flatten(2, 3)[:, :, q_real.flatten()].to(q.dtype)

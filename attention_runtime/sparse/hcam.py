@@ -17,8 +17,9 @@ from attention_runtime.sparse.dense import dense_attention, expand_kv
 
 @dataclass(frozen=True)
 class HCAMParams:
-    chunk_size: int = 64
-    top_k: int = 16
+    chunk_size: int = 32  # in the engine: a divisor of the KV block size (128 on CPU)
+    top_k: int = 64  # 2,048 tokens of chunks: on the embedded model's real decode queries at 8k, the
+    # output error fell from 35% (chunks of 128) to 8% (32)
     sink: int = 64  # first tokens always attended
     local: int = 1024  # last tokens always attended
     min_context: int = 4096  # shorter contexts take dense attention
@@ -63,7 +64,7 @@ def hcam_select(q: torch.Tensor, length: int, summaries: torch.Tensor, params: H
     scale = scale if scale is not None else D ** -0.5
     first = math.ceil(params.sink / cs)  # candidate chunks: full, after the sink, before the local window
     last = (length - params.local) // cs
-    if length < params.min_context or last - first <= params.top_k:
+    if length < params.min_context or last - first < params.top_k:
         return None
     coarse = torch.einsum("bhd,bhcd->bhc", q[:, :, 0].float(), expand_kv(summaries[:, :, first:last].float(), groups))
     top = coarse.topk(params.top_k, dim=-1).indices + first

@@ -1,0 +1,65 @@
+"""`--attention sparse` through the real CPU engine with the embedded model, against the default
+dense engine: identical below the thresholds, the same answers above them, and the sparse paths
+really taken in vLLM's worker."""
+
+import json
+import random
+
+import pytest
+
+from tests.conftest import on_loop
+from tools.search import SAMPLE_CORPUS
+
+pytestmark = pytest.mark.engine
+
+SHORT = ["The capital of France is",
+         "Passage: Kentucky Tavern is a bourbon made by the Sazerac Company in Bardstown, Kentucky.\n"
+         "Question: Which company makes Kentucky Tavern?\nAnswer:"]
+
+
+def long_prompt(tokenizer, length: int, seed: int) -> list[int]:
+    """`length` tokens: sample-corpus paragraphs with a question's gold paragraphs among them, then the question."""
+    docs = [json.loads(line) for line in SAMPLE_CORPUS.open()]
+    by_id = {d["doc_id"]: d for d in docs}
+    questions = [json.loads(line) for line in (SAMPLE_CORPUS.parent / "questions.jsonl").open()]
+    rng = random.Random(seed)
+    q = rng.choice([q for q in questions if all(i in by_id for i in q["gold_doc_ids"])])
+
+    def tokens(d):
+        return tokenizer(f"{d['title']}. {d['text']}\n\n", add_special_tokens=False).input_ids
+
+    tail = tokenizer(f"Question: {q['question']}\nAnswer:", add_special_tokens=False).input_ids
+    gold = [t for i in q["gold_doc_ids"] for t in tokens(by_id[i])]
+    body = []
+    for d in rng.sample(docs, len(docs)):
+        if d["doc_id"] not in q["gold_doc_ids"]:
+            body += tokens(d)
+        if len(body) >= length:
+            break
+    body = body[: length - 1 - len(gold) - len(tail)]
+    at = rng.randrange(len(body))
+    return [tokenizer.bos_token_id] + body[:at] + gold + body[at:] + tail
+
+
+def both(engine, sparse_engine, prompt, max_tokens):
+    dense = on_loop(engine)(engine[0].generate(prompt, max_tokens=max_tokens))
+    sparse = on_loop(sparse_engine)(sparse_engine[0].generate(prompt, max_tokens=max_tokens))
+    return dense, sparse
+
+
+def test_below_the_thresholds_sparse_output_is_identical_to_dense(engine, sparse_engine):
+    for prompt in [*SHORT, long_prompt(engine[0].tokenizer, 3000, seed=0)]:
+        dense, sparse = both(engine, sparse_engine, prompt, 16)
+        assert dense.completion_tokens == 16 and sparse.token_ids == dense.token_ids
+
+
+def test_long_prompts_give_the_same_first_tokens_as_dense(engine, sparse_engine, probe):
+    agree = []
+    for length, seed in ((4096, 1), (8192, 2), (16384, 3)):
+        prompt = long_prompt(engine[0].tokenizer, length, seed)
+        assert len(prompt) == length
+        dense, sparse = both(engine, sparse_engine, prompt, 4)
+        agree.append(sparse.token_ids[0] == dense.token_ids[0])
+    assert all(agree)
+    taken = {json.loads(line)["backend"] for line in probe.read_text().splitlines()}
+    assert {"flexprefill", "hcam"} <= taken  # the sparse paths ran in the worker, not the dense fallback
