@@ -188,6 +188,8 @@ async def main(args) -> None:
 
     tokenizer = AutoTokenizer.from_pretrained(model)
     result: dict = {"parts": {}}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     for part in args.part:
         prompts = agreement_prompts(tokenizer, args.per_length) if part == "agreement" else passkey_prompts(tokenizer)
         longest = max(len(p["ids"]) for p in prompts)
@@ -196,14 +198,12 @@ async def main(args) -> None:
             config = EngineConfig(model=model, max_model_len=longest + 32, kv_cache_bytes=2 << 30,
                                   attention=settings_for(mode, part))
             runs[mode] = await run_prompts(config, prompts, 16 if part == "agreement" else 8,
-                                           Path(args.out) / f"probe-{part}-{mode}.jsonl")
+                                           out / f"probe-{part}-{mode}.jsonl")
             print(f"{part}: {mode} done", flush=True)
         table = agreement_table(prompts, runs) if part == "agreement" else passkey_table(prompts, runs)
         print(f"\n## {part}\n\n{markdown(table)}\n", flush=True)
         result["parts"][part] = {"settings": {m: settings_for(m, part).to_dict() for m in MODES}, "table": table,
                                  "runs": runs}
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     (out / "attention_engine.json").write_text(json.dumps(result, indent=1))
 
 
