@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import torch
 
-from attention_runtime.sparse.dense import dense_attention, expand_kv
+from attention_runtime.sparse.dense import dense_attention
 from attention_runtime.sparse.flexprefill import FlexPrefillParams, block_sparse_attention, density, flexprefill_mask
 from attention_runtime.sparse.hcam import HCAMParams, attend_parts, hcam_select
 
@@ -89,11 +89,11 @@ def hcam_paged(q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, blocks
         k, v = sequence(keys, values, blocks, length)
         return dense_attention(q[None, :, None], k, v, scale=scale)[0, :, 0], False
     top, rest = where
-    chosen = (top[0, :, :, None] * cs + torch.arange(cs, device=q.device)).flatten(1)  # [Hq, top_k * cs] positions
-    head = (torch.arange(Hq, device=q.device) // groups)[:, None]
-    k_top = keys[blocks[chosen // bs], head, :, chosen % bs]  # [Hq, top_k * cs, D]
-    v_top = values[blocks[chosen // bs], head, chosen % bs]
-    k_rest = keys[blocks[rest // bs], :, :, rest % bs].transpose(0, 1)[None]  # [1, H, n, D]
-    v_rest = values[blocks[rest // bs], :, rest % bs].transpose(0, 1)[None]
-    parts = [(k_top[None], v_top[None]), (expand_kv(k_rest, groups), expand_kv(v_rest, groups))]
-    return attend_parts(q[None], parts, scale)[0].to(q.dtype), True
+    chosen = (top[0, :, :, None] * cs + torch.arange(cs, device=q.device)).flatten(1)  # [H, top_k * cs] positions
+    head = torch.arange(H, device=q.device)[:, None]
+    top_blocks, top_slots = blocks[chosen // bs], chosen % bs
+    rest_blocks, rest_slots = blocks[rest // bs], rest % bs
+    parts = [(keys[top_blocks, head, :, top_slots][None], values[top_blocks, head, top_slots][None]),  # [1, H, n, D]
+             (keys[rest_blocks, :, :, rest_slots].transpose(0, 1)[None],
+              values[rest_blocks, :, rest_slots].transpose(0, 1)[None])]
+    return attend_parts(q.view(1, H, groups, -1), parts, scale).reshape(Hq, -1).to(q.dtype), True

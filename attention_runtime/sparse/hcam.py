@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from attention_runtime.sparse.dense import dense_attention, expand_kv
+from attention_runtime.sparse.dense import dense_attention
 
 
 @dataclass(frozen=True)
@@ -56,18 +56,22 @@ class ChunkSummaries:
 def hcam_select(q: torch.Tensor, length: int, summaries: torch.Tensor, params: HCAMParams,
                 scale: float | None = None) -> tuple[torch.Tensor, torch.Tensor] | None:
     """What one decode query `q [B, Hq, 1, D]` attends to in a cache of `length` keys, from the
-    chunk summaries `[B, Hkv, >= length // cs, D]`: (`[B, Hq, top_k]` its top-k chunk numbers,
-    `[n]` the positions of the sink, the local window and the partial chunks at their edges), or
-    None when the context is short enough for dense attention."""
+    chunk summaries `[B, Hkv, >= length // cs, D]`: (`[B, Hkv, top_k]` the chunk numbers each KV
+    head's query group attends to, `[n]` the positions of the sink, the local window and the
+    partial chunks at their edges), or None when there are fewer candidate chunks than top-k.
+
+    The query heads that share a KV head (GQA) share their chunks, chosen by the sum of their
+    softmax over the chunk scores, so each KV head's chunks are gathered once."""
     B, Hq, _, D = q.shape
-    groups, cs = Hq // summaries.shape[1], params.chunk_size
+    Hkv, cs = summaries.shape[1], params.chunk_size
     scale = scale if scale is not None else D ** -0.5
     first = math.ceil(params.sink / cs)  # candidate chunks: full, after the sink, before the local window
     last = (length - params.local) // cs
     if length < params.min_context or last - first < params.top_k:
         return None
-    coarse = torch.einsum("bhd,bhcd->bhc", q[:, :, 0].float(), expand_kv(summaries[:, :, first:last].float(), groups))
-    top = coarse.topk(params.top_k, dim=-1).indices + first
+    coarse = torch.einsum("bhrd,bhcd->bhrc", q[:, :, 0].float().view(B, Hkv, Hq // Hkv, D),
+                          summaries[:, :, first:last].float()) * scale
+    top = torch.softmax(coarse, dim=-1).sum(2).topk(params.top_k, dim=-1).indices + first
     rest = torch.cat([torch.arange(0, first * cs, device=q.device), torch.arange(last * cs, length, device=q.device)])
     return top, rest
 
@@ -75,7 +79,7 @@ def hcam_select(q: torch.Tensor, length: int, summaries: torch.Tensor, params: H
 def hcam_positions(q: torch.Tensor, k: torch.Tensor, params: HCAMParams, summaries: torch.Tensor | None = None,
                    scale: float | None = None) -> tuple[torch.Tensor, torch.Tensor] | None:
     """`hcam_select` over the cache `k [B, Hkv, L, D]`, its chunks given as positions
-    `[B, Hq, top_k * cs]`; the summaries are computed from `k` when not given."""
+    `[B, Hkv, top_k * cs]`; the summaries are computed from `k` when not given."""
     B, Hkv, L, D = k.shape
     cs = params.chunk_size
     if summaries is None:
@@ -92,31 +96,30 @@ def hcam_decode(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, params: HCAMP
     """Attention of one new query per sequence, `q [B, Hq, 1, D]`, over the cache `k, v [B, Hkv, L, D]`.
     `summaries` `[B, Hkv, >= L // cs, D]` (from `ChunkSummaries`) is computed here when not given."""
     B, Hq, _, D = q.shape
-    groups = Hq // k.shape[1]
+    Hkv = k.shape[1]
     scale = scale if scale is not None else D ** -0.5
     where = hcam_positions(q, k, params, summaries, scale)
     if where is None:
         return dense_attention(q, k, v, scale=scale)
     chosen, rest = where
-    dev = q.device
-    b = torch.arange(B, device=dev)[:, None, None]
-    h = (torch.arange(Hq, device=dev) // groups)[None, :, None]
-    out = attend_parts(q[:, :, 0], [(k[b, h, chosen], v[b, h, chosen]),
-                                   (expand_kv(k[:, :, rest], groups), expand_kv(v[:, :, rest], groups))], scale)
-    return out[:, :, None].to(q.dtype)
+    b = torch.arange(B, device=q.device)[:, None, None]
+    h = torch.arange(Hkv, device=q.device)[None, :, None]
+    out = attend_parts(q[:, :, 0].view(B, Hkv, Hq // Hkv, D),
+                       [(k[b, h, chosen], v[b, h, chosen]), (k[:, :, rest], v[:, :, rest])], scale)
+    return out.reshape(B, Hq, 1, D).to(q.dtype)
 
 
 def attend_parts(q: torch.Tensor, parts: list[tuple[torch.Tensor, torch.Tensor]], scale: float) -> torch.Tensor:
-    """Softmax attention of `q [B, H, D]` over the union of disjoint key sets `(k, v)`, each
-    `[B, H, n, D]`, merged exactly by log-sum-exp; fp32."""
+    """Softmax attention of each KV head's query group `q [B, Hkv, r, D]` over the union of disjoint
+    key sets `(k, v)`, each `[B, Hkv, n, D]`, merged exactly by log-sum-exp; fp32 `[B, Hkv, r, D]`."""
     outs, lses = zip(*(_attend(q.float(), k.float(), v.float(), scale) for k, v in parts))
-    lse = torch.stack(lses)  # [P, B, H]
+    lse = torch.stack(lses)  # [P, B, Hkv, r]
     weights = (lse - lse.max(0).values).exp()
     return (weights[..., None] * torch.stack(outs)).sum(0) / weights.sum(0)[..., None]
 
 
 def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Softmax attention of `q [B, H, D]` over `k, v [B, H, n, D]`: the output and its log-sum-exp."""
-    scores = torch.einsum("bhd,bhnd->bhn", q, k) * scale
+    """Softmax attention of `q [B, H, r, D]` over `k, v [B, H, n, D]`: the output and its log-sum-exp."""
+    scores = torch.einsum("bhrd,bhnd->bhrn", q, k) * scale
     lse = torch.logsumexp(scores, dim=-1)
-    return torch.einsum("bhn,bhnd->bhd", (scores - lse[..., None]).exp(), v), lse
+    return torch.einsum("bhrn,bhnd->bhrd", (scores - lse[..., None]).exp(), v), lse

@@ -50,6 +50,7 @@ def hcam_decode_triton(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, params
     if where is None:
         return dense_attention(q, k, v, scale=scale)
     chosen, rest = where
+    chosen = chosen.repeat_interleave(Hq // k.shape[1], dim=1)  # each query head: its KV head's chunks
     pos = torch.cat([chosen, rest.expand(B, Hq, -1)], -1).to(torch.int32).contiguous()  # valid first
     out = torch.empty(B * Hq, D, device=q.device, dtype=torch.float32)
     _gather_attention[(B * Hq,)](q.contiguous(), k.contiguous(), v.contiguous(), pos, out, k.shape[2], pos.shape[-1],
