@@ -11,8 +11,7 @@ platform's kernel.
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from attention_runtime.sparse.flexprefill import FlexPrefillParams
-from attention_runtime.sparse.hcam import HCAMParams
+from attention_runtime.params import FlexPrefillParams, HCAMParams
 
 Mode = Literal["dense", "flexprefill", "hcam", "sparse"]
 MODES: tuple[str, ...] = ("dense", "flexprefill", "hcam", "sparse")

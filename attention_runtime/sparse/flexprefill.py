@@ -11,29 +11,11 @@ blocks; the only host synchronisation is one per call (the most blocks any query
 """
 
 import math
-from dataclasses import dataclass
 
 import torch
 
+from attention_runtime.params import FlexPrefillParams
 from attention_runtime.sparse.dense import allowed, dense_attention
-
-
-@dataclass(frozen=True)
-class FlexPrefillParams:
-    block_size: int = 128
-    gamma: float = 0.9  # cumulative attention mass to keep
-    tau: float = 0.1  # Jensen-Shannon distance below which a head is query-aware
-    min_budget: int = 512  # tokens each query block attends at least (the best-scoring blocks)
-    max_budget: int | None = None  # tokens each query block attends at most (sink and local aside)
-    sink_blocks: int = 1
-    local_blocks: int = 1
-    # Above this fraction of the blocks the queries may see, dense attention is exact and faster:
-    # on CPU, torch's block-sparse attention breaks even with vLLM's dense kernel near 0.35.
-    dense_above: float = 0.3
-
-    def dense_below(self) -> int:
-        """Queries up to this many take dense attention (as the reference code does)."""
-        return max(2 * self.block_size, self.min_budget)
 
 
 def flexprefill_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, params: FlexPrefillParams = FlexPrefillParams(),

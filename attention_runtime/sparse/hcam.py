@@ -8,21 +8,11 @@ exactly, so with top-k = all candidates the result equals dense attention.
 """
 
 import math
-from dataclasses import dataclass
 
 import torch
 
+from attention_runtime.params import HCAMParams
 from attention_runtime.sparse.dense import dense_attention
-
-
-@dataclass(frozen=True)
-class HCAMParams:
-    chunk_size: int = 32  # in the engine: a divisor of the KV block size (128 on CPU)
-    top_k: int = 64  # 2,048 tokens of chunks: on the embedded model's real decode queries at 8k, the
-    # output error fell from 35% (chunks of 128) to 8% (32)
-    sink: int = 64  # first tokens always attended
-    local: int = 1024  # last tokens always attended
-    min_context: int = 4096  # shorter contexts take dense attention
 
 
 class ChunkSummaries:
