@@ -1,18 +1,21 @@
 """Sparse attention through the real CPU engine with the embedded model: dense against FlexPrefill,
 HCAM and both, model-level.
 
-    python bench/attention_engine.py [--part agreement passkey] [--per-length 3] [--out bench/results]
+    python bench/attention_engine.py [--part agreement passkey] [--modes dense flexprefill hcam sparse]
+                                     [--per-length 3] [--out bench/results]
 
 - agreement: research-like prompts of 4k, 8k, 12k and 16k tokens (paragraphs of the offline
   corpus with a dev question's gold paragraphs among them, then the question), greedy, 16 tokens.
   Each sparse mode against dense: how often the first token agrees, how often all 16 do, the mean
-  agreeing prefix, and time to first token. The settings are the defaults `--attention` gives
-  (sparse from 4,096 tokens).
+  agreeing prefix, time to first token and per decoded token. The settings are the defaults
+  `--attention` gives (sparse from 4,096 tokens); mode `flexprefill-forced` uses every FlexPrefill
+  pattern however dense (`dense_above` = 1).
 - passkey: a 5-digit key in filler paragraphs at depths 10%, 50% and 90%, prompts of 1k, 2k, 4k and
   8k tokens; accuracy (the key among the first 8 generated tokens) and time to first token. The
   thresholds are lowered to 512 tokens so that the sparse paths are tried at every length.
 
-Each mode is one engine, started alone; prompts run one at a time. The backend's probe records each
+Each mode is one engine, started alone (dense first: the others are compared with it); prompts run
+one at a time. The backend's probe records each
 routed call: the tables give how many FlexPrefill calls ran sparse (the others found a pattern
 keeping more than `dense_above` of the blocks and took vLLM's dense kernel) with their mean
 density, and how many HCAM decode calls attended to top-k chunks rather than everything. Prints
