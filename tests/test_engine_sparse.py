@@ -64,3 +64,17 @@ def test_long_prompts_give_the_same_first_tokens_as_dense(engine, sparse_engine,
     records = [json.loads(line) for line in probe.read_text().splitlines()]
     sparse = {r["route"] for r in records if r.get("sparse")}
     assert sparse == {"flexprefill", "hcam"}  # both sparse paths ran in the worker, not a dense fallback
+
+
+def test_short_requests_batched_with_a_routed_one_get_the_dense_output(engine, sparse_engine):
+    """While a long prompt is prefilled (FlexPrefill) and decoded (HCAM), short requests share its
+    steps; vLLM's kernel runs them as their own smaller batch, and their output must be what the
+    dense engine gives for the same batch. (Not what each gives alone: vLLM's bf16 arithmetic
+    already differs with the batch's make-up on the dense engine.)"""
+    long = long_prompt(engine[0].tokenizer, 4096, seed=4)
+
+    def batch(e):
+        return on_loop(e)(e[0].generate(long, max_tokens=8), *(e[0].generate(p, max_tokens=24) for p in SHORT))
+
+    dense, sparse = batch(engine), batch(sparse_engine)
+    assert [g.token_ids for g in sparse[1:]] == [g.token_ids for g in dense[1:]]
