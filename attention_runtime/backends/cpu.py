@@ -103,12 +103,12 @@ class SleuthCPUAttentionImpl(CPUAttentionBackendImpl):
             else:
                 dense.append(i)
         if dense:
-            self._dense(layer, query, kv_cache, meta, dense, output)
+            self._dense(layer, query, kv_cache, meta, starts, dense, output)
         return output
 
-    def _dense(self, layer, query, kv_cache, meta: CPUAttentionMetadata, requests: list[int], output) -> None:
+    def _dense(self, layer, query, kv_cache, meta: CPUAttentionMetadata, starts: list[int], requests: list[int],
+               output) -> None:
         """vLLM's kernel for `requests` alone: their own batch, with its own schedule."""
-        starts = meta.query_start_loc.tolist()
         rows = torch.cat([torch.arange(starts[i], starts[i + 1]) for i in requests])
         index = torch.tensor(requests)
         lengths = torch.tensor([starts[i + 1] - starts[i] for i in requests])

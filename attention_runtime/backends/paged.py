@@ -12,7 +12,7 @@ from dataclasses import replace
 import torch
 
 from attention_runtime.sparse.dense import dense_attention
-from attention_runtime.sparse.flexprefill import FlexPrefillParams, block_sparse_attention, density, flexprefill_mask
+from attention_runtime.sparse.flexprefill import FlexPrefillParams, flexprefill_sparse
 from attention_runtime.sparse.hcam import HCAMParams, attend_parts, hcam_select
 
 LAYOUT_ISAS = ("vec", "vec16")  # the CPU kernels whose cache layout is the one above
@@ -69,12 +69,8 @@ def flexprefill_paged(q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
     `[n, Hq, D]` and the fraction of blocks kept, or None and that fraction when it is above
     `params.dense_above` (the platform's dense kernel is then faster, and exact)."""
     k, v = sequence(keys, values, blocks, length)
-    q = q.transpose(0, 1)[None]
-    mask = flexprefill_mask(q, k, params, scale=scale)
-    kept = density(mask, q.shape[2], length, params.block_size)
-    if kept > params.dense_above:
-        return None, kept
-    return block_sparse_attention(q, k, v, mask, params.block_size, scale=scale)[0].transpose(0, 1), kept
+    out, kept = flexprefill_sparse(q.transpose(0, 1)[None], k, v, params, scale=scale)
+    return (out[0].transpose(0, 1) if out is not None else None), kept
 
 
 def hcam_paged(q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, blocks: torch.Tensor, length: int,

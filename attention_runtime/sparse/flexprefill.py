@@ -22,10 +22,19 @@ def flexprefill_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, par
                           *, scale: float | None = None, window: int | None = None) -> torch.Tensor:
     if q.shape[2] <= params.dense_below():
         return dense_attention(q, k, v, scale=scale, window=window)
+    out, _ = flexprefill_sparse(q, k, v, params, scale=scale, window=window)
+    return out if out is not None else dense_attention(q, k, v, scale=scale, window=window)
+
+
+def flexprefill_sparse(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, params: FlexPrefillParams, *,
+                       scale: float | None = None, window: int | None = None) -> tuple[torch.Tensor | None, float]:
+    """The index search, then the block-sparse attention: the output and the fraction of blocks
+    kept, or None and that fraction when it is above `params.dense_above` (dense is then faster)."""
     mask = flexprefill_mask(q, k, params, scale=scale, window=window)
-    if density(mask, q.shape[2], k.shape[2], params.block_size, window) > params.dense_above:
-        return dense_attention(q, k, v, scale=scale, window=window)
-    return block_sparse_attention(q, k, v, mask, params.block_size, scale=scale, window=window)
+    kept = density(mask, q.shape[2], k.shape[2], params.block_size, window)
+    if kept > params.dense_above:
+        return None, kept
+    return block_sparse_attention(q, k, v, mask, params.block_size, scale=scale, window=window), kept
 
 
 def _visible(Lq: int, Lk: int, bs: int, window: int | None, dev: torch.device):
