@@ -104,28 +104,30 @@ def decode_rows(shape: str, lengths: list[int], repeat: int, params: HCAMParams)
     return rows
 
 
-def plot(prefill: list[dict], decode: list[dict], path: Path) -> None:
+def plot(prefill: list[dict], decode: list[dict], path: Path, title: str = "CPU, fp32",
+         keys: tuple[str, str, str, str] = ("dense_s", "flexprefill_s", "dense_s", "hcam_s")) -> None:
+    """Time against length; `keys`: the rows' dense and sparse times, prefill then decode."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), dpi=120)
-    for ax, rows, sparse_key, title in ((axes[0], prefill, "flexprefill_s", "prefill"),
-                                        (axes[1], decode, "hcam_s", "decode (one token)")):
+    for ax, rows, dense_key, sparse_key, what in ((axes[0], prefill, keys[0], keys[1], "prefill"),
+                                                  (axes[1], decode, keys[2], keys[3], "decode (one token)")):
         for shape in SHAPES:
             r = [x for x in rows if x["shape"] == shape]
             if not r:
                 continue
             xs = [x["tokens"] for x in r]
-            line = ax.plot(xs, [x["dense_s"] for x in r], "o-", label=f"dense, {shape}")[0]
+            line = ax.plot(xs, [x[dense_key] for x in r], "o-", label=f"dense, {shape}")[0]
             ax.plot(xs, [x[sparse_key] for x in r], "s--", color=line.get_color(),
-                    label=f"{'FlexPrefill' if title == 'prefill' else 'HCAM'}, {shape}")
+                    label=f"{'FlexPrefill' if what == 'prefill' else 'HCAM'}, {shape}")
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel("tokens")
         ax.set_ylabel("seconds")
-        ax.set_title(f"CPU, fp32: {title}", fontsize=10)
+        ax.set_title(f"{title}: {what}", fontsize=10)
         ax.legend(fontsize=7, frameon=False)
     fig.tight_layout()
     fig.savefig(path)

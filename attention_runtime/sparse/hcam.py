@@ -43,12 +43,13 @@ class ChunkSummaries:
         return self.sums[:, :, : self.length // self.cs] / self.cs
 
 
-def hcam_select(q: torch.Tensor, length: int, summaries: torch.Tensor, params: HCAMParams,
-                scale: float | None = None) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """What one decode query `q [B, Hq, 1, D]` attends to in a cache of `length` keys, from the
+def hcam_chunks(q: torch.Tensor, length: int, summaries: torch.Tensor, params: HCAMParams,
+                scale: float | None = None) -> tuple[torch.Tensor, int, int] | None:
+    """The chunks one decode query `q [B, Hq, 1, D]` attends to in a cache of `length` keys, from the
     chunk summaries `[B, Hkv, >= length // cs, D]`: (`[B, Hkv, top_k]` the chunk numbers each KV
-    head's query group attends to, `[n]` the positions of the sink, the local window and the
-    partial chunks at their edges), or None when there are fewer candidate chunks than top-k.
+    head's query group attends to, `first`, `last`: the candidate chunks are `first .. last-1`, the
+    sink is the positions before `first * cs` and the local window those from `last * cs`), or None
+    when there are fewer candidate chunks than top-k.
 
     The query heads that share a KV head (GQA) share their chunks, chosen by the sum of their
     softmax over the chunk scores, so each KV head's chunks are gathered once."""
@@ -61,7 +62,19 @@ def hcam_select(q: torch.Tensor, length: int, summaries: torch.Tensor, params: H
         return None
     coarse = torch.einsum("bhrd,bhcd->bhrc", q[:, :, 0].float().view(B, Hkv, Hq // Hkv, D),
                           summaries[:, :, first:last].float()) * scale
-    top = torch.softmax(coarse, dim=-1).sum(2).topk(params.top_k, dim=-1).indices + first
+    return torch.softmax(coarse, dim=-1).sum(2).topk(params.top_k, dim=-1).indices + first, first, last
+
+
+def hcam_select(q: torch.Tensor, length: int, summaries: torch.Tensor, params: HCAMParams,
+                scale: float | None = None) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """`hcam_chunks` with the sink and the local window as positions: (`[B, Hkv, top_k]` the chunk
+    numbers, `[n]` the positions of the sink, the local window and the partial chunks at their
+    edges), or None when there are fewer candidate chunks than top-k."""
+    where = hcam_chunks(q, length, summaries, params, scale)
+    if where is None:
+        return None
+    top, first, last = where
+    cs = params.chunk_size
     rest = torch.cat([torch.arange(0, first * cs, device=q.device), torch.arange(last * cs, length, device=q.device)])
     return top, rest
 
