@@ -1,11 +1,11 @@
 """HCAM decode as Triton kernels. A query attends to its KV head's top-k chunks, the sink and the
 local window; the kernel computes those positions itself from the chunk numbers (from
-`hcam_chunks`, torch), cuts them into splits, and runs one program per (sequence, query head,
-split) with an online softmax, reading keys and values where they lie. A second kernel merges the
-splits by log-sum-exp (as flash-decoding does), so a single sequence still fills the GPU, and a
-decode step is a few launches (which matters under CUDA graphs). With no chunks and the sink
-covering the cache, the same kernels are dense decoding. On a CPU they run under
-`TRITON_INTERPRET=1` for the tests.
+`hcam_chunks`, torch), cuts them into splits, and runs one program per (sequence, KV head, split)
+with an online softmax. The KV head's query heads go together (padded to 16 rows for the tensor
+cores), so each key and value is read once per group. A second kernel merges the splits by
+log-sum-exp (as flash-decoding does): a single sequence still fills the GPU, and a decode step is
+a few launches, which matters under CUDA graphs. With no chunks and the sink covering the cache,
+the same kernels are dense decoding. On a CPU they run under `TRITON_INTERPRET=1` for the tests.
 """
 
 import torch
@@ -21,18 +21,21 @@ LOG2E = 1.4426950408889634
 @triton.jit
 def _chunk_attention(Q, K, V, TOP, M, S, ACC, L, N_TOP, SINK_END, LOCAL_START, PER_SPLIT, qk_scale,
                      H_Q: tl.constexpr, H_KV: tl.constexpr, D: tl.constexpr, CS: tl.constexpr,
-                     BLOCK_N: tl.constexpr):
-    pid = tl.program_id(0)  # one (sequence, query head)
+                     BLOCK_N: tl.constexpr, R_PAD: tl.constexpr, PRECISION: tl.constexpr):
+    pid = tl.program_id(0)  # one (sequence, KV head): its query heads together, padded to R_PAD rows
     split = tl.program_id(1)
     splits = tl.num_programs(1)
-    b = pid // H_Q
-    hk = (pid % H_Q) // (H_Q // H_KV)
+    b = pid // H_KV
+    hk = pid % H_KV
+    r = tl.arange(0, R_PAD)
+    rows = r < H_Q // H_KV
+    qh = b * H_Q + hk * (H_Q // H_KV) + r  # the query heads' rows in [B * Hq]
     d = tl.arange(0, D)
-    q = tl.load(Q + pid * D + d).to(tl.float32)
-    base = (b * H_KV + hk).to(tl.int64) * L * D
-    m_i = tl.max(tl.full([BLOCK_N], float("-inf"), tl.float32), 0)
-    l_i = tl.sum(tl.zeros([BLOCK_N], tl.float32), 0)
-    acc = tl.zeros([D], tl.float32)
+    q = tl.load(Q + qh[:, None] * D + d[None, :], mask=rows[:, None], other=0.0)
+    base = pid.to(tl.int64) * L * D
+    m_i = tl.full([R_PAD], float("-inf"), tl.float32)
+    l_i = tl.zeros([R_PAD], tl.float32)
+    acc = tl.zeros([R_PAD, D], tl.float32)
     chunked = N_TOP * CS  # positions: the chunks' first, then the sink, then the local window
     lo = split * PER_SPLIT
     hi = tl.minimum(lo + PER_SPLIT, chunked + SINK_END + L - LOCAL_START)
@@ -40,22 +43,23 @@ def _chunk_attention(Q, K, V, TOP, M, S, ACC, L, N_TOP, SINK_END, LOCAL_START, P
         n = start + tl.arange(0, BLOCK_N)
         ok = n < hi
         in_top = n < chunked
-        chunk = tl.load(TOP + (b * H_KV + hk) * N_TOP + n // CS, mask=ok & in_top, other=0)
-        r = n - chunked
-        pos = tl.where(in_top, chunk * CS + n % CS, tl.where(r < SINK_END, r, LOCAL_START + r - SINK_END))
-        k = tl.load(K + base + pos[:, None] * D + d[None, :], mask=ok[:, None], other=0.0).to(tl.float32)
-        s = tl.where(ok, tl.sum(k * q[None, :], 1) * qk_scale, float("-inf"))  # in log2 units
-        m_new = tl.maximum(m_i, tl.max(s, 0))
+        chunk = tl.load(TOP + pid * N_TOP + n // CS, mask=ok & in_top, other=0)
+        j = n - chunked
+        pos = tl.where(in_top, chunk * CS + n % CS, tl.where(j < SINK_END, j, LOCAL_START + j - SINK_END))
+        k = tl.load(K + base + pos[:, None] * D + d[None, :], mask=ok[:, None], other=0.0)
+        s = tl.dot(q, tl.trans(k), input_precision=PRECISION) * qk_scale  # [R_PAD, BLOCK_N], log2 units
+        s = tl.where(ok[None, :], s, float("-inf"))
+        m_new = tl.maximum(m_i, tl.max(s, 1))
         m_safe = tl.where(m_new == float("-inf"), 0.0, m_new)
         alpha = tl.exp2(m_i - m_safe)
-        p = tl.exp2(s - m_safe)
-        v = tl.load(V + base + pos[:, None] * D + d[None, :], mask=ok[:, None], other=0.0).to(tl.float32)
-        acc = acc * alpha + tl.sum(p[:, None] * v, 0)
-        l_i = l_i * alpha + tl.sum(p, 0)
+        p = tl.exp2(s - m_safe[:, None])
+        v = tl.load(V + base + pos[:, None] * D + d[None, :], mask=ok[:, None], other=0.0)
+        acc = acc * alpha[:, None] + tl.dot(p.to(v.dtype), v, input_precision=PRECISION)
+        l_i = l_i * alpha + tl.sum(p, 1)
         m_i = m_new
-    tl.store(M + pid * splits + split, m_i)
-    tl.store(S + pid * splits + split, l_i)
-    tl.store(ACC + (pid * splits + split) * D + d, acc)
+    tl.store(M + qh * splits + split, m_i, mask=rows)
+    tl.store(S + qh * splits + split, l_i, mask=rows)
+    tl.store(ACC + (qh[:, None] * splits + split) * D + d[None, :], acc, mask=rows[:, None])
 
 
 @triton.jit
@@ -80,13 +84,13 @@ def _merge_splits(M, S, ACC, OUT, SPLITS, D: tl.constexpr, BLOCK_S: tl.constexpr
 _SMS: dict[int, int] = {}
 
 
-def _splits_for(q: torch.Tensor, n: int, block_n: int) -> int:
+def _splits_for(q: torch.Tensor, kv_heads: int, n: int) -> int:
     """Positions per split: enough splits for about two programs per multiprocessor (256 off a GPU)."""
     if not q.is_cuda:
         return 256
     dev = q.device.index if q.device.index is not None else torch.cuda.current_device()
     sms = _SMS.setdefault(dev, torch.cuda.get_device_properties(dev).multi_processor_count)
-    return triton.cdiv(n, max(1, 2 * sms // (q.shape[0] * q.shape[1])))
+    return triton.cdiv(n, max(1, 2 * sms // (q.shape[0] * kv_heads)))
 
 
 def chunk_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, top: torch.Tensor | None, chunk_size: int,
@@ -99,15 +103,16 @@ def chunk_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, top: torc
     L = k.shape[2]
     n_top = 0 if top is None else top.shape[-1]
     n = n_top * chunk_size + sink_end + L - local_start
-    per_split = per_split or _splits_for(q, n, block_n)
+    per_split = per_split or _splits_for(q, k.shape[1], n)
     per_split = triton.cdiv(per_split, block_n) * block_n
     splits = triton.cdiv(n, per_split)
     m = torch.empty(B * Hq, splits, device=q.device, dtype=torch.float32)
     s, acc = torch.empty_like(m), torch.empty(B * Hq, splits, D, device=q.device, dtype=torch.float32)
     top = top.contiguous() if top is not None else torch.zeros(1, device=q.device, dtype=torch.int64)
-    _chunk_attention[(B * Hq, splits)](q.contiguous(), k.contiguous(), v.contiguous(), top, m, s, acc, L, n_top,
-                                       sink_end, local_start, per_split, scale * LOG2E,
-                                       H_Q=Hq, H_KV=k.shape[1], D=D, CS=chunk_size, BLOCK_N=block_n)
+    _chunk_attention[(B * k.shape[1], splits)](
+        q.contiguous(), k.contiguous(), v.contiguous(), top, m, s, acc, L, n_top, sink_end, local_start, per_split,
+        scale * LOG2E, H_Q=Hq, H_KV=k.shape[1], D=D, CS=chunk_size, BLOCK_N=block_n,
+        R_PAD=max(16, triton.next_power_of_2(Hq // k.shape[1])), PRECISION="ieee" if q.dtype == torch.float32 else "tf32")
     out = torch.empty(B, Hq, 1, D, device=q.device, dtype=q.dtype)
     _merge_splits[(B * Hq,)](m, s, acc, out, splits, D=D, BLOCK_S=16)
     return out
