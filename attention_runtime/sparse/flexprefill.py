@@ -68,8 +68,16 @@ def _blocks(x: torch.Tensor, bs: int, front: int = 0) -> tuple[torch.Tensor, tor
 
 
 def _block_means(x: torch.Tensor, bs: int, front: int = 0) -> torch.Tensor:
-    blocks, real = _blocks(x.float(), bs, front)
-    return blocks.sum(3) / real.sum(1).clamp(min=1)[:, None].to(blocks.dtype)
+    """[B, H, L, D] -> [B, H, n, D] fp32: the mean of each block's real rows (`front` padding first)."""
+    if front:
+        blocks, real = _blocks(x.float(), bs, front)
+        return blocks.sum(3) / real.sum(1).clamp(min=1)[:, None].to(blocks.dtype)
+    B, H, L, D = x.shape
+    full = L // bs  # without padding: the full blocks as a view, then the partial one
+    means = x[:, :, : full * bs].reshape(B, H, full, bs, D).sum(3, dtype=torch.float32) / bs
+    if L % bs:
+        means = torch.cat([means, x[:, :, full * bs:].sum(2, keepdim=True, dtype=torch.float32) / (L % bs)], 2)
+    return means
 
 
 def _keep_to_mass(p: torch.Tensor, gamma: float) -> torch.Tensor:
@@ -87,6 +95,17 @@ def _jsd_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         return torch.where(x > 0, x * (x.clamp(min=1e-30).log() - m.clamp(min=1e-30).log()), 0.0).sum(-1)
 
     return (0.5 * kl(a) + 0.5 * kl(b)).clamp(min=0).sqrt()
+
+
+def _diagonal_sums(probe: torch.Tensor) -> torch.Tensor:
+    """`[B, H, p, Lk]` attention of the last `p` queries -> `[B, H, Lk]` its mass at each distance
+    query - key: the sums along the diagonals, read through a strided view of the padded rows."""
+    B, H, p, Lk = probe.shape
+    width = Lk + 2 * p
+    padded = torch.nn.functional.pad(probe, (p, p))  # row i, column c: key c - p
+    # Row i read from column i: entry t is key i + t - p, at distance Lk - t from query Lk - p + i.
+    sums = padded.as_strided((B, H, p, Lk + p), (H * p * width, p * width, width + 1, 1)).sum(2)
+    return sums[..., 1:Lk + 1].flip(-1)
 
 
 def flexprefill_mask(q: torch.Tensor, k: torch.Tensor, params: FlexPrefillParams = FlexPrefillParams(), *,
@@ -108,23 +127,22 @@ def flexprefill_mask(q: torch.Tensor, k: torch.Tensor, params: FlexPrefillParams
     block_scores = (qbar @ kbar.transpose(-1, -2)) * scale
     estimate = torch.softmax(block_scores.masked_fill(~valid, float("-inf")), dim=-1)  # [B, Hq, nQB, nKB]
 
-    # The probe: the last query block against every key, exactly.
+    # The probe: the last query block against every key, exactly (a KV head's query heads in one product).
     p = min(bs, Lq)
     probe_pos = torch.arange(Lk - p, Lk, device=dev)
     k_pos = torch.arange(Lk, device=dev)
-    probe = (q[:, :, -p:].float() @ k.float().repeat_interleave(groups, dim=1).transpose(-1, -2)) * scale
-    probe = torch.softmax(probe.masked_fill(~allowed(probe_pos, k_pos, window), float("-inf")), dim=-1)  # [B,Hq,p,Lk]
+    probe = q[:, :, -p:].float().reshape(B, k.shape[1], groups * p, D) @ k.float().transpose(-1, -2)
+    probe = probe.view(B, Hq, p, Lk).mul_(scale).masked_fill_(~allowed(probe_pos, k_pos, window), float("-inf"))
+    probe = torch.softmax(probe, dim=-1)  # [B, Hq, p, Lk]
+    columns = probe.sum(2)  # attention mass per key
     pad = nKB * bs - Lk
-    true_blocks = torch.nn.functional.pad(probe.mean(2), (0, pad)).view(B, Hq, nKB, bs).sum(-1)
+    true_blocks = torch.nn.functional.pad(columns / p, (0, pad)).view(B, Hq, nKB, bs).sum(-1)
     query_aware = _jsd_distance(estimate[:, :, -1], true_blocks) < params.tau  # [B, Hq]
 
     aware = _keep_to_mass(estimate, params.gamma)
 
-    vertical = _keep_to_mass(probe.sum(2), params.gamma)  # key columns
-    distance = (probe_pos[:, None] - k_pos[None, :]).clamp(min=0).expand(B, Hq, p, Lk)
-    slash_mass = torch.zeros(B, Hq, Lk, device=dev).scatter_add_(-1, distance.reshape(B, Hq, -1),
-                                                                   probe.reshape(B, Hq, -1))
-    slash = _keep_to_mass(slash_mass, params.gamma)  # diagonals, by distance query - key
+    vertical = _keep_to_mass(columns, params.gamma)  # key columns
+    slash = _keep_to_mass(_diagonal_sums(probe), params.gamma)  # diagonals, by distance query - key
     vertical_blocks = torch.nn.functional.pad(vertical, (0, pad)).view(B, Hq, nKB, bs).any(-1)
     slash_count = torch.nn.functional.pad(slash.long().cumsum(-1), (1, 0))  # [B, Hq, Lk + 1]
     d_lo = (q_lo[:, None] - (kb[None, :] * bs + bs - 1)).clamp(min=0, max=Lk - 1)
