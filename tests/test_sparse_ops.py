@@ -62,6 +62,23 @@ def test_flexprefill_finds_a_planted_vertical_line():
     assert error.mean() < 2e-3 and error.max() < 0.05  # what the dropped blocks held: under 1% of the mass
 
 
+def test_flexprefill_finds_a_planted_slash_line():
+    """Every query attends almost only to the key 700 positions back: the kept blocks follow that
+    diagonal, and the output matches."""
+    q, k, v = qkv(B=1, Hq=1, Hkv=1, Lq=2048, Lk=2048, D=128)
+    q = q * 0.05
+    q[:, :, 700:] += 30 * torch.nn.functional.normalize(k[:, :, :-700], dim=-1)  # query i looks like key i - 700
+    params = FlexPrefillParams(block_size=64, gamma=0.9, min_budget=64, dense_above=1.0)
+    mask = flexprefill_mask(q, k, params)
+    for qb in range(12, 32):  # query blocks wholly past 700 + 64
+        rows = torch.arange(qb * 64, qb * 64 + 64) - 700
+        assert mask[0, 0, qb, (rows // 64).unique()].all()
+    assert mask.float().mean() < 0.2
+    out, dense = flexprefill_attention(q, k, v, params), dense_attention(q, k, v)
+    error = (out[:, :, 768:] - dense[:, :, 768:]).abs()
+    assert error.mean() < 2e-3 and error.max() < 0.05
+
+
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
 def test_flexprefill_takes_half_precision(dtype):
     q, k, v = qkv(Lq=600, Lk=600, dtype=dtype)
