@@ -35,6 +35,17 @@ def test_the_hcam_kernel_equals_the_reference(B, Hq, Hkv, L):
                                atol=1e-5, rtol=1e-4)
 
 
+def test_the_hcam_kernel_reads_given_summaries_past_the_full_chunks():
+    """Summaries kept by the engine may hold more chunks than the cache has full ones (a chunk being
+    written): the ones past `L // cs` are not candidates."""
+    q, k, v = qkv(2, 4, 2, 1001, 32, seed=5)
+    params = HCAMParams(chunk_size=16, top_k=6, sink=20, local=48, min_context=0)
+    means = k[:, :, :992].view(2, 2, 62, 16, 32).mean(3)
+    extra = torch.cat([means, 50 * torch.ones(2, 2, 3, 32, device=DEVICE)], 2)  # would win if read
+    torch.testing.assert_close(hcam_decode_triton(q, k, v, params, summaries=extra, block_n=32),
+                               hcam_decode(q, k, v, params, summaries=means), atol=1e-5, rtol=1e-4)
+
+
 def test_the_hcam_kernel_over_the_whole_cache_is_dense_decoding():
     q, k, v = qkv(2, 8, 2, 777, 64, seed=4)
     torch.testing.assert_close(chunk_attention(q, k, v, None, 16, 777, 777, 64 ** -0.5, block_n=32, per_split=96),
