@@ -2,10 +2,10 @@
 CPU engine with the embedded model: the issue's criterion (the model's next-token choice agrees
 with dense on at least 99% of the positions tested).
 
-    python bench/attention_teacher.py [--lengths 4096 8192 16384] [--per-length 2] [--continuation 32]
+    python bench/attention_teacher.py [--lengths 4096 8192 16384] [--per-length 2] [--continuation 32] [--gamma 0.9]
 
 Prompts are bench/attention_engine.py's agreement prompts (corpus paragraphs around a question).
-- FlexPrefill, every pattern used however dense (`dense_above` = 1): a dense engine and a
+- FlexPrefill, every pattern used however dense (`dense_above` = 1; gamma `--gamma`): a dense engine and a
   FlexPrefill engine each give their top-1 next token at every prompt position (vLLM's
   `prompt_logprobs`). Counted: the positions from 2,048 on, the prefill chunks FlexPrefill takes
   (chunks of 2,048 whose sequence reaches 4,096 tokens).
@@ -39,9 +39,14 @@ sys.path.insert(0, str(ROOT / "bench"))
 import attention_engine  # noqa: E402
 
 FLEX_FROM = 2048  # the first prefill chunk FlexPrefill takes (chunks of 2,048; sequence >= 4,096)
-MODES = {"dense": AttentionSettings(),
-         "flexprefill-forced": AttentionSettings(mode="flexprefill", flexprefill=FlexPrefillParams(dense_above=1.0)),
-         "hcam": AttentionSettings(mode="hcam")}
+
+
+def modes(gamma: float) -> dict[str, AttentionSettings]:
+    """The engines compared: dense, FlexPrefill with every pattern used, HCAM with the defaults."""
+    return {"dense": AttentionSettings(),
+            "flexprefill-forced": AttentionSettings(mode="flexprefill",
+                                                    flexprefill=FlexPrefillParams(gamma=gamma, dense_above=1.0)),
+            "hcam": AttentionSettings(mode="hcam")}
 
 
 async def request(engine: Engine, ids: list[int], *, max_tokens: int, prompt_top1: bool):
@@ -60,10 +65,10 @@ async def request(engine: Engine, ids: list[int], *, max_tokens: int, prompt_top
     return list(final.outputs[0].token_ids), top1
 
 
-async def with_engine(mode: str, model: str, max_len: int, probe: Path, work):
+async def with_engine(settings: AttentionSettings, model: str, max_len: int, probe: Path, work):
     os.environ["SLEUTH_ATTENTION_PROBE"] = str(probe)  # the workers started next inherit it
     probe.unlink(missing_ok=True)
-    engine = Engine(EngineConfig(model=model, max_model_len=max_len, kv_cache_bytes=2 << 30, attention=MODES[mode]))
+    engine = Engine(EngineConfig(model=model, max_model_len=max_len, kv_cache_bytes=2 << 30, attention=settings))
     await engine.start()
     try:
         return await work(engine)
@@ -81,6 +86,7 @@ async def main(args) -> None:
 
     attention_engine.AGREEMENT_LENGTHS = tuple(args.lengths)
     prompts = attention_engine.agreement_prompts(AutoTokenizer.from_pretrained(model), args.per_length)
+    settings = modes(args.gamma)
     K = args.continuation
     max_len = max(len(p["ids"]) for p in prompts) + K + 8
     out = Path(args.out)
@@ -100,9 +106,9 @@ async def main(args) -> None:
                         "calls": attention_engine.calls(out / "probe-teacher-flexprefill-forced.jsonl")})
         return res
 
-    hcam = await with_engine("hcam", model, max_len, out / "probe-teacher-hcam.jsonl", hcam_work)
+    hcam = await with_engine(settings["hcam"], model, max_len, out / "probe-teacher-hcam.jsonl", hcam_work)
     print("hcam done", flush=True)
-    flex = await with_engine("flexprefill-forced", model, max_len, out / "probe-teacher-flexprefill-forced.jsonl",
+    flex = await with_engine(settings["flexprefill-forced"], model, max_len, out / "probe-teacher-flexprefill-forced.jsonl",
                              flex_work)
     print("flexprefill-forced done", flush=True)
 
@@ -116,7 +122,7 @@ async def main(args) -> None:
             res.append({"top1": top1[: n - 1], "own": own, "forced_own": top1[n - 1:], "forced_hcam": forced_hcam})
         return res
 
-    dense = await with_engine("dense", model, max_len, out / "probe-teacher-dense.jsonl", dense_work)
+    dense = await with_engine(settings["dense"], model, max_len, out / "probe-teacher-dense.jsonl", dense_work)
     rows = []
     for length in args.lengths:
         idx = [i for i, p in enumerate(prompts) if p["length"] == length]
@@ -140,8 +146,9 @@ async def main(args) -> None:
                      "hcam_sparse_calls": f"{sum(c['hcam_sparse'] for c in hcam_calls)}/{sum(c['hcam'] for c in hcam_calls)}",
                      "dense_decode_agree": counts["dense"][0] / counts["dense"][1]})
     print("\n" + attention_engine.markdown(rows) + "\n", flush=True)
-    (out / "attention_teacher.json").write_text(json.dumps(
-        {"settings": {m: s.to_dict() for m, s in MODES.items()}, "continuation": K, "table": rows,
+    name = "attention_teacher.json" if args.gamma == 0.9 else f"attention_teacher-gamma{args.gamma}.json"
+    (out / name).write_text(json.dumps(
+        {"settings": {m: s.to_dict() for m, s in settings.items()}, "continuation": K, "table": rows,
          "runs": {"dense": dense, "flexprefill-forced": flex, "hcam": hcam}}, indent=1))
 
 
@@ -150,6 +157,7 @@ if __name__ == "__main__":
     parser.add_argument("--lengths", nargs="+", type=int, default=[4096, 8192, 16384])
     parser.add_argument("--per-length", type=int, default=2)
     parser.add_argument("--continuation", type=int, default=32, help="tokens HCAM decodes")
+    parser.add_argument("--gamma", type=float, default=0.9, help="FlexPrefill's attention mass to keep")
     parser.add_argument("--model-dir", default="~/.local/share/sleuth/models/gemma-3-270m-bf16")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     asyncio.run(main(parser.parse_args()))
