@@ -25,6 +25,7 @@ import torch  # noqa: E402
 
 from attention_runtime.sparse import FlexPrefillParams, HCAMParams, hcam_decode  # noqa: E402
 from attention_runtime.sparse.flexprefill import block_sparse_attention, flexprefill_mask  # noqa: E402
+from attention_runtime.sparse.hcam import chunk_means  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SHAPES = {"embedded": (4, 1, 256), "8b": (32, 8, 128)}
@@ -91,8 +92,7 @@ def decode_rows(shape: str, lengths: list[int], repeat: int, params: HCAMParams)
     rows = []
     for L in lengths:
         q, k, v = structured(Hq, Hkv, L, D, 1)
-        summaries = k[:, :, : (L // params.chunk_size) * params.chunk_size].view(
-            1, Hkv, L // params.chunk_size, params.chunk_size, D).mean(3)  # kept incrementally by the engine
+        summaries = chunk_means(k, params.chunk_size)  # kept incrementally by the engine
         t_dense, dense = best_of(repeat, lambda: sdpa(q, k, v, False))
         t_hcam, out = best_of(repeat, lambda: hcam_decode(q, k, v, params, summaries=summaries))
         kept = min(L, params.top_k * params.chunk_size + params.sink + params.local)

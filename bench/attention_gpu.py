@@ -29,7 +29,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel  # noqa: E402
 
 from attention_runtime.sparse import FlexPrefillParams, HCAMParams, hcam_decode  # noqa: E402
 from attention_runtime.sparse.flexprefill import block_sparse_attention, density, flexprefill_mask  # noqa: E402
-from attention_runtime.sparse.hcam import hcam_chunks  # noqa: E402
+from attention_runtime.sparse.hcam import chunk_means, hcam_chunks  # noqa: E402
 from attention_runtime.sparse.triton_flexprefill import block_sparse_attention_triton  # noqa: E402
 from attention_runtime.sparse.triton_hcam import chunk_attention, hcam_decode_triton  # noqa: E402
 
@@ -132,7 +132,7 @@ def decode_rows(shape: str, lengths: list[int], hp: HCAMParams, dtype, device: s
     for L in lengths:
         q, k, v = (t.to(device, dtype) for t in structured(Hq, Hkv, L, D, 1))
         cs = hp.chunk_size
-        summaries = k[:, :, : (L // cs) * cs].float().view(1, Hkv, L // cs, cs, D).mean(3)  # kept by the engine
+        summaries = chunk_means(k, cs)  # kept incrementally by the engine
         dense_fn, gqa = dense(q, k, v, False)
         splitk_fn = lambda: chunk_attention(q, k, v, None, cs, L, L, D ** -0.5)  # noqa: E731
         hcam_fn = lambda: hcam_decode_triton(q, k, v, hp, summaries=summaries)  # noqa: E731

@@ -43,6 +43,14 @@ class ChunkSummaries:
         return self.sums[:, :, : self.length // self.cs] / self.cs
 
 
+def chunk_means(k: torch.Tensor, chunk_size: int) -> torch.Tensor:
+    """The summary keys of the full chunks of `k [B, Hkv, L, D]`, all at once: `[B, Hkv, L // cs, D]` fp32
+    (what `ChunkSummaries` keeps as keys arrive)."""
+    B, H, L, D = k.shape
+    n = L // chunk_size
+    return k[:, :, : n * chunk_size].float().view(B, H, n, chunk_size, D).mean(3)
+
+
 def hcam_chunks(q: torch.Tensor, length: int, summaries: torch.Tensor, params: HCAMParams,
                 scale: float | None = None) -> tuple[torch.Tensor, int, int] | None:
     """The chunks one decode query `q [B, Hq, 1, D]` attends to in a cache of `length` keys, from the
@@ -86,7 +94,7 @@ def hcam_positions(q: torch.Tensor, k: torch.Tensor, params: HCAMParams, summari
     B, Hkv, L, D = k.shape
     cs = params.chunk_size
     if summaries is None:
-        summaries = k[:, :, : (L // cs) * cs].float().view(B, Hkv, L // cs, cs, D).mean(3)
+        summaries = chunk_means(k, cs)
     where = hcam_select(q, L, summaries, params, scale)
     if where is None:
         return None

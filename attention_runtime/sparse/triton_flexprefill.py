@@ -11,8 +11,7 @@ import torch
 import triton
 import triton.language as tl
 
-from attention_runtime.sparse.dense import dense_attention
-from attention_runtime.sparse.flexprefill import FlexPrefillParams, flexprefill_mask, kept_blocks
+from attention_runtime.sparse.flexprefill import kept_blocks
 
 LOG2E = 1.4426950408889634
 
@@ -79,11 +78,3 @@ def block_sparse_attention_triton(q: torch.Tensor, k: torch.Tensor, v: torch.Ten
                         PRECISION="ieee" if q.dtype == torch.float32 else "tf32", num_warps=8 if D >= 128 else 4)
     return out
 
-
-def flexprefill_attention_triton(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                                 params: FlexPrefillParams = FlexPrefillParams(), *, scale: float | None = None,
-                                 window: int | None = None) -> torch.Tensor:
-    if q.shape[2] <= params.dense_below():
-        return dense_attention(q, k, v, scale=scale, window=window)
-    mask = flexprefill_mask(q, k, params, scale=scale, window=window)
-    return block_sparse_attention_triton(q, k, v, mask, params.block_size, scale=scale, window=window)

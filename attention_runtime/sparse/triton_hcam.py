@@ -13,7 +13,7 @@ import triton
 import triton.language as tl
 
 from attention_runtime.sparse.dense import dense_attention
-from attention_runtime.sparse.hcam import HCAMParams, hcam_chunks
+from attention_runtime.sparse.hcam import HCAMParams, chunk_means, hcam_chunks
 
 LOG2E = 1.4426950408889634
 
@@ -126,7 +126,7 @@ def hcam_decode_triton(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, params
     cs = params.chunk_size
     scale = scale if scale is not None else D ** -0.5
     if summaries is None:
-        summaries = k[:, :, : (L // cs) * cs].float().view(B, Hkv, L // cs, cs, D).mean(3)
+        summaries = chunk_means(k, cs)
     where = hcam_chunks(q, L, summaries, params, scale)
     if where is None:
         return dense_attention(q, k, v, scale=scale)
