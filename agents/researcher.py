@@ -11,10 +11,11 @@ Follow-up questions on the same `thread_id` see the thread's earlier turns.
 """
 
 import asyncio
+import logging
 import time
 import uuid
 from datetime import timedelta
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -29,6 +30,8 @@ from memory import AsyncMemory, Memory
 from tools import Fetcher
 from tools.clock import today
 from tools.search import LocalIndex, SearchBackend, make_backend
+
+log = logging.getLogger("sleuth.researcher")
 
 
 class Source(BaseModel):
@@ -76,8 +79,10 @@ def new_run_id(thread_id: str) -> str:
 
 class Researcher:
     def __init__(self, settings: Settings | None = None, *, chat: ChatModel | None = None,
-                 search: SearchBackend | None = None, limits: Limits = Limits()) -> None:
+                 search: SearchBackend | None = None, limits: Limits = Limits(),
+                 prepare: Callable[[Settings], str] | None = None) -> None:
         self.settings = settings or Settings.load()
+        self._prepare = prepare  # how a catalogue model is converted on first use (the CLI shows progress)
         self._chat = chat
         self._search = search
         self.limits = limits
@@ -122,7 +127,7 @@ class Researcher:
         amem = AsyncMemory(memory)
         started = time.perf_counter()
         async with AsyncExitStack() as stack:
-            chat = self._chat or await open_chat(s, stack)
+            chat = self._chat or await open_chat(s, stack, self._prepare)
             local = LocalIndex(s.corpus_path)
             search = self._search or make_backend(s.search_backend, local=local, timeout=s.search_timeout,
                                                   retries=s.search_retries)
@@ -172,17 +177,33 @@ class Researcher:
             yield Event(type="Done", data={"answer": answer.model_dump(mode="json")})
 
 
-async def open_chat(s: Settings, stack: AsyncExitStack) -> ChatModel:
-    """The model the settings name: the server at `llm_url` if one is set, else the in-process
-    engine (preparing the embedded model once). Closed with `stack`."""
-    if s.llm_url:
-        from agents.llm import OpenAIChat
+async def open_chat(s: Settings, stack: AsyncExitStack, prepare: Callable[[Settings], str] | None = None) -> ChatModel:
+    """The model the settings name, closed with `stack`: the server at `llm_url` if one is set; else
+    a `sleuth serve` already serving `model` at `serve_url` (said in one log line); else the
+    in-process engine, after `prepare` (default: convert a catalogue model once, silently)."""
+    from agents.llm import OpenAIChat
 
-        chat = OpenAIChat(s.llm_url, s.model or "gemma-3-270m")
+    url = s.llm_url or (s.serve_url if await serves(s.serve_url, s.model) else None)
+    if url:
+        if not s.llm_url:
+            log.warning("sleuth: using the sleuth serve at %s (model %s); no engine started here", url, s.model)
+        chat = OpenAIChat(url, s.model)
         stack.push_async_callback(chat.aclose)
         return chat
     from agents.llm import LocalChat
-    from attention_runtime import Engine, prepare
+    from attention_runtime import Engine, resolve
 
-    model = s.model or str(prepare(s.model_dir))
-    return LocalChat(await Engine.shared(s.engine_config(model)))
+    path = prepare(s) if prepare else resolve(s.model, s.data_dir)
+    return LocalChat(await Engine.shared(s.engine_config(path)))
+
+
+async def serves(url: str, model: str) -> bool:
+    """Whether an OpenAI-compatible server at `url` answers, within a second, and lists `model`."""
+    import httpx
+
+    try:
+        async with httpx.AsyncClient(timeout=1.0, trust_env=False) as client:
+            reply = await client.get(url.rstrip("/") + "/models")
+        return reply.status_code == 200 and model in {m.get("id") for m in reply.json().get("data", [])}
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return False

@@ -12,7 +12,7 @@ import platformdirs
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-from attention_runtime import EngineConfig, default_model_dir
+from attention_runtime import CATALOGUE, DEFAULT, CatalogueModel, EngineConfig, model_dir
 from attention_runtime.routing import AttentionSettings
 from memory import Memory
 from tools import FetchLimits
@@ -49,9 +49,10 @@ class Settings(BaseSettings):
     max_chunks_per_page: int = Field(256, ge=1)
     freshness_hours: float = Field(24.0, ge=0)
     recall_budget: int = Field(2000, ge=100)
-    model: str | None = None  # a checkpoint folder or Hugging Face id; None: the embedded Gemma 3 270M
+    model: str = DEFAULT  # a catalogue name (`sleuth model list`), a checkpoint folder or a Hugging Face id
     llm_url: str | None = None  # an OpenAI-compatible server to use instead of the in-process engine
-    max_model_len: int = Field(4096, ge=256)
+    serve_url: str = "http://127.0.0.1:8000/v1"  # where `sleuth serve` listens by default; used when it serves `model`
+    max_model_len: int = Field(32768, ge=256)
     kv_cache_gb: float = Field(1.0, gt=0)
     # Sparse attention for long contexts in the local engine: FlexPrefill for prefills of at least
     # `sparse_prefill_from` tokens, HCAM for decodes over at least `sparse_decode_from`.
@@ -95,14 +96,20 @@ class Settings(BaseSettings):
         return Memory(self.memory_path, target_tokens=self.chunk_tokens, max_chunks_per_page=self.max_chunks_per_page)
 
     @property
-    def model_dir(self) -> Path:
-        """Where the embedded model's converted checkpoint lives."""
-        return default_model_dir(self.data_dir)
+    def catalogue_model(self) -> CatalogueModel | None:
+        """The catalogue entry `model` names, or None for a folder or a Hugging Face id."""
+        return CATALOGUE.get(self.model)
+
+    @property
+    def model_dir(self) -> Path | None:
+        """Where a catalogue model's converted checkpoint lives (None for other models)."""
+        return model_dir(self.data_dir, self.model) if self.catalogue_model else None
 
     def engine_config(self, model_path: str | None = None) -> EngineConfig:
         attention = AttentionSettings(mode=self.attention, prefill_from=self.sparse_prefill_from,
                                       decode_from=self.sparse_decode_from)
-        return EngineConfig(model=model_path or self.model or str(self.model_dir), max_model_len=self.max_model_len,
+        path = model_path or (str(self.model_dir) if self.model_dir else self.model)
+        return EngineConfig(model=path, max_model_len=self.max_model_len,
                             kv_cache_bytes=int(self.kv_cache_gb * (1 << 30)), attention=attention)
 
     def fetch_limits(self) -> FetchLimits:

@@ -9,6 +9,7 @@ batches them; nothing here serialises them. Structured output is JSON-schema con
 import asyncio
 import importlib.metadata
 import logging
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -39,7 +40,7 @@ def installed_build() -> str | None:
 @dataclass(frozen=True)
 class EngineConfig:
     model: str  # a checkpoint folder or a Hugging Face model id
-    max_model_len: int = 4096
+    max_model_len: int = 32768
     dtype: str = "bfloat16"
     kv_cache_bytes: int = 1 << 30  # CPU: the KV cache size; GPU: ignored in favour of memory utilisation
     gpu_memory_utilization: float = 0.85
@@ -58,6 +59,7 @@ class Generation:
     seconds: float
     finish_reason: str | None = None
     token_ids: list[int] = field(default_factory=list)
+    logprobs: list[dict[int, float]] = field(default_factory=list)  # per position: token id -> log-probability
 
 
 class Engine:
@@ -93,6 +95,8 @@ class Engine:
 
         c = self.config
         on_cpu = self.build == "cpu"
+        if on_cpu:
+            use_every_core()
         args = AsyncEngineArgs(
             model=c.model,
             max_model_len=c.max_model_len,
@@ -130,11 +134,12 @@ class Engine:
 
     async def stream(
         self, prompt: str | list[int], *, max_tokens: int = 256, temperature: float = 0.0, stop: list[str] | None = None,
-        json_schema: dict | None = None, seed: int | None = None, ignore_eos: bool = False,
+        json_schema: dict | None = None, seed: int | None = None, ignore_eos: bool = False, logprobs: int | None = None,
     ) -> AsyncIterator[tuple[str, Generation | None]]:
         """Yield (new text, None) as tokens arrive, then ("", the finished Generation).
 
-        `prompt` is text (BOS is added by the tokenizer) or token ids (used as they are)."""
+        `prompt` is text (BOS is added by the tokenizer where the model needs it) or token ids
+        (used as they are). `logprobs=k`: each generated position's k most likely tokens."""
         from vllm import SamplingParams
         from vllm.sampling_params import RequestOutputKind, StructuredOutputsParams
 
@@ -142,28 +147,38 @@ class Engine:
             raise EngineError("the engine is not started.")
         params = SamplingParams(
             max_tokens=max_tokens, temperature=temperature, stop=stop or None, seed=seed, ignore_eos=ignore_eos,
-            output_kind=RequestOutputKind.DELTA,
+            logprobs=logprobs, output_kind=RequestOutputKind.DELTA,
             structured_outputs=StructuredOutputsParams(json=json_schema) if json_schema is not None else None,
         )
         started = time.perf_counter()
-        text, token_ids, prompt_tokens, finish = [], [], 0, None
+        text, token_ids, prompt_tokens, finish, top = [], [], 0, None, []
         request = {"prompt_token_ids": prompt} if isinstance(prompt, list) else prompt
         async for out in self._engine.generate(request, params, request_id=uuid.uuid4().hex):
             prompt_tokens = len(out.prompt_token_ids or []) or prompt_tokens
             piece = out.outputs[0]
             token_ids.extend(piece.token_ids)
+            top.extend({t: p.logprob for t, p in position.items()} for position in piece.logprobs or [])
             finish = piece.finish_reason or finish
             if piece.text:
                 text.append(piece.text)
                 yield piece.text, None
         yield "", Generation(text="".join(text), prompt_tokens=prompt_tokens, completion_tokens=len(token_ids),
-                             seconds=time.perf_counter() - started, finish_reason=finish, token_ids=token_ids)
+                             seconds=time.perf_counter() - started, finish_reason=finish, token_ids=token_ids,
+                             logprobs=top)
 
     async def generate(self, prompt: str | list[int], **kwargs) -> Generation:
         async for _, done in self.stream(prompt, **kwargs):
             if done is not None:
                 return done
         raise AssertionError("unreachable")
+
+
+def use_every_core() -> None:
+    """vLLM's CPU build reserves a core for its scheduler and pins each worker to one thread on
+    one core: on a 2-core machine one engine then uses half the machine (bench/engine.py measures
+    it). Unless the user set the binding, leave the threads unbound: OpenMP uses every core. Set
+    in this process's environment, so the worker processes inherit it (`sleuth serve` too)."""
+    os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", "nobind")
 
 
 def check_model(name: str) -> str:

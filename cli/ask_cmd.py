@@ -26,7 +26,7 @@ def ask(
     ctx: typer.Context,
     question: Annotated[str, typer.Argument(help="The question to research.")],
     search: Annotated[Optional[str], typer.Option("--search", help="auto, duckduckgo or local.")] = None,
-    model: Annotated[Optional[str], typer.Option(help="Checkpoint folder or Hugging Face id for the local engine.")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Catalogue name (`sleuth model list`), checkpoint folder or Hugging Face id.")] = None,
     llm_url: Annotated[Optional[str], typer.Option("--llm-url", help="Use an OpenAI-compatible server instead.")] = None,
     attention: Annotated[Optional[str], Attention] = None,
     thread: Annotated[Optional[str], typer.Option(help="Continue this conversation thread.")] = None,
@@ -38,7 +38,9 @@ def ask(
 ) -> None:
     """Research a question and print an answer whose claims cite the pages read."""
     s = Settings.load(**ctx.obj, search_backend=search, model=model, llm_url=llm_url, attention=attention)
-    researcher = Researcher(s, limits=Limits(max_nodes=max_nodes))
+    from cli.model_cmd import ensure_model
+
+    researcher = Researcher(s, limits=Limits(max_nodes=max_nodes), prepare=ensure_model)
     thread_id = thread or new_thread_id()  # on --resume the run's own thread is used
     run_id = resume or new_run_id(thread_id)
 

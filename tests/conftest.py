@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from attention_runtime import Engine, EngineConfig, prepare
+from attention_runtime import DEFAULT, Engine, EngineConfig, entry, prepare
 from attention_runtime.params import FlexPrefillParams
 from attention_runtime.routing import AttentionSettings
 from tests.pageserver import PageServer
@@ -51,14 +51,14 @@ def one_line_error(result: subprocess.CompletedProcess) -> str:
     return lines[0]
 
 
-# The real engine with the embedded model. The first run converts the model into pytest's cache
-# folder (about 1.5 minutes); each engine starts once per session (about 1 minute on 2 cores).
-LONGEST_PROMPT = 16384 + 64  # the engines serve the sparse-attention tests' long prompts too
+# The real engine with the default catalogue model. The first run converts the model into pytest's
+# cache folder (about 2 minutes); each engine starts once per session (about 1 minute on 2 cores).
+LONGEST_PROMPT = 8192 + 64  # the engines serve the sparse-attention tests' long prompts too
 
 
 @pytest.fixture(scope="session")
 def model_dir(request):
-    return prepare(request.config.cache.mkdir("sleuth-model") / "gemma-3-270m-bf16")
+    return prepare(entry(DEFAULT), request.config.cache.mkdir("sleuth-model") / DEFAULT)
 
 
 @pytest.fixture(scope="session")

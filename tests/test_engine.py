@@ -1,4 +1,4 @@
-"""The real vLLM engine with the real embedded model (Gemma 3 270M), shared by the whole session
+"""The real vLLM engine with the real default model (Qwen2.5-Coder-0.5B-Instruct), shared by the whole session
 (the fixtures are in conftest.py)."""
 
 import asyncio
@@ -14,7 +14,7 @@ import pytest
 from pydantic import BaseModel
 
 from agents.llm import LLMUnavailable, LocalChat, OpenAIChat
-from attention_runtime import Engine, EngineConfig, EngineError
+from attention_runtime import DEFAULT, Engine, EngineConfig, EngineError
 
 pytestmark = pytest.mark.engine
 
@@ -114,16 +114,16 @@ def test_sleuth_serve_answers_chat_completions(model_dir, tmp_path):
             assert time.monotonic() < deadline, "sleuth serve did not become healthy in 300 s"
             time.sleep(1)
         reply = httpx.post(base + "/v1/chat/completions", timeout=60, json={
-            "model": "gemma-3-270m", "messages": EXTRACT, "max_tokens": 12, "temperature": 0})
+            "model": DEFAULT, "messages": EXTRACT, "max_tokens": 12, "temperature": 0})
         assert reply.status_code == 200, reply.text
         assert "Sazerac" in reply.json()["choices"][0]["message"]["content"]
 
         async def through_client():
-            chat = OpenAIChat(base + "/v1", "gemma-3-270m")
+            chat = OpenAIChat(base + "/v1", DEFAULT)
             place = await chat.complete([{"role": "user", "content": "Bardstown is a city in Kentucky, USA. As JSON:"}],
                                         schema=Place, max_tokens=60)
             wrong = OpenAIChat(base + "/v1", "gpt-17")
-            with pytest.raises(LLMUnavailable, match="gemma-3-270m"):
+            with pytest.raises(LLMUnavailable, match=DEFAULT):
                 await wrong.complete(EXTRACT)
             await chat.aclose()
             await wrong.aclose()
