@@ -31,7 +31,9 @@ import statistics
 import time
 from pathlib import Path
 
-from attention_runtime import Engine, EngineConfig, prepare
+import platformdirs
+
+from attention_runtime import DEFAULT, Engine, EngineConfig, resolve
 from attention_runtime.params import FlexPrefillParams
 from attention_runtime.routing import AttentionSettings
 
@@ -192,7 +194,7 @@ def markdown(rows: list[dict]) -> str:
 
 
 async def main(args) -> None:
-    model = str(prepare(Path(args.model_dir).expanduser()))
+    model = resolve(args.model, Path(platformdirs.user_data_path("sleuth")))
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model)
@@ -222,6 +224,6 @@ if __name__ == "__main__":
     parser.add_argument("--part", nargs="+", choices=("agreement", "passkey"), default=["agreement", "passkey"])
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(DEFAULT_MODES), help="dense first")
     parser.add_argument("--per-length", type=int, default=3, help="agreement prompts per length")
-    parser.add_argument("--model-dir", default="~/.local/share/sleuth/models/gemma-3-270m-bf16")
+    parser.add_argument("--model", default=DEFAULT, help="catalogue name, checkpoint folder or Hugging Face id")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     asyncio.run(main(parser.parse_args()))

@@ -30,7 +30,9 @@ from pathlib import Path
 
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from attention_runtime import Engine, EngineConfig, prepare  # noqa: E402
+import platformdirs
+
+from attention_runtime import DEFAULT, Engine, EngineConfig, resolve  # noqa: E402
 from attention_runtime.params import FlexPrefillParams  # noqa: E402
 from attention_runtime.routing import AttentionSettings  # noqa: E402
 
@@ -81,7 +83,7 @@ def share(a: list[int], b: list[int]) -> tuple[int, int]:
 
 
 async def main(args) -> None:
-    model = str(prepare(Path(args.model_dir).expanduser()))
+    model = resolve(args.model, Path(platformdirs.user_data_path("sleuth")))
     from transformers import AutoTokenizer
 
     attention_engine.AGREEMENT_LENGTHS = tuple(args.lengths)
@@ -158,6 +160,6 @@ if __name__ == "__main__":
     parser.add_argument("--per-length", type=int, default=2)
     parser.add_argument("--continuation", type=int, default=32, help="tokens HCAM decodes")
     parser.add_argument("--gamma", type=float, default=0.9, help="FlexPrefill's attention mass to keep")
-    parser.add_argument("--model-dir", default="~/.local/share/sleuth/models/gemma-3-270m-bf16")
+    parser.add_argument("--model", default=DEFAULT, help="catalogue name, checkpoint folder or Hugging Face id")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     asyncio.run(main(parser.parse_args()))

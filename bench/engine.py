@@ -2,6 +2,12 @@
 decode for 8 parallel sequences against transformers on the same machine, in the same run.
 
     python bench/engine.py [--out bench/results] [--skip-transformers]
+    python bench/engine.py --binding [--model NAME]    # the thread-binding table
+
+--binding measures vLLM's CPU thread binding instead: prefill (512 and 2,048 tokens) and decode
+(64 tokens, one sequence) with vLLM's own binding (`VLLM_CPU_OMP_THREADS_BIND=auto`: one worker
+thread pinned to core 0 on a 2-core machine) and unbound (`nobind`: OpenMP on every core, sleuth's
+default), each idle and beside a second engine doing the same, in child processes.
 
 Cold start converts the embedded model into a fresh folder, then starts the engine; warm start
 starts it again from the converted checkpoint. Prefill: time to the first token for prompts of
@@ -117,18 +123,73 @@ def measure_transformers(model_dir: Path, result: dict) -> None:
     result["transformers_decode_8_tok_s"] = round(new_tokens / seconds, 2)
 
 
+async def binding_probe(model: str) -> dict:
+    """One engine's prefill and decode speed under the binding in this process's environment."""
+    from attention_runtime import Engine, EngineConfig
+
+    engine = Engine(EngineConfig(model=model, max_model_len=4096))
+    await engine.start()
+    await engine.generate("Warm up.", max_tokens=4)
+    out = {"bind": os.environ["VLLM_CPU_OMP_THREADS_BIND"]}
+    for n, start in ((512, 0), (2048, 40)):
+        g = await engine.generate(corpus_tokens(engine.tokenizer, n, start), max_tokens=1)
+        out[f"prefill_{n}_s"] = round(g.seconds, 2)
+    g = await engine.generate("The history of the city begins", max_tokens=64, ignore_eos=True)
+    out["decode_tok_s"] = round(g.completion_tokens / g.seconds, 2)
+    engine.shutdown()
+    return out
+
+
+def binding_table(model: str, out_dir: Path) -> None:
+    import subprocess
+    import sys
+
+    rows = []
+    for bind in ("auto", "nobind"):
+        for beside in (False, True):
+            env = {**os.environ, "VLLM_CPU_OMP_THREADS_BIND": bind, "VLLM_LOGGING_LEVEL": "ERROR"}
+            cmd = [sys.executable, __file__, "--probe", "--model", model]
+            procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True) for _ in range(2 if beside else 1)]
+            results = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+            row = {"bind": bind, "beside_second_engine": beside,
+                   **{k: round(statistics.mean(r[k] for r in results), 2) for k in results[0] if k != "bind"}}
+            rows.append(row)
+            print(row, flush=True)
+    print("\n| binding | second engine | prefill 512 | prefill 2,048 | decode |\n| --- | --- | ---: | ---: | ---: |")
+    for r in rows:
+        print(f"| {r['bind']} | {'yes' if r['beside_second_engine'] else 'no'} | {r['prefill_512_s']} s "
+              f"| {r['prefill_2048_s']} s | {r['decode_tok_s']} tok/s |")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "engine_binding.json").write_text(json.dumps({"model": model, "cpus": os.cpu_count(), "rows": rows}, indent=2) + "\n")
+    print(f"\nwritten to {out_dir / 'engine_binding.json'}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     ap.add_argument("--skip-transformers", action="store_true")
+    ap.add_argument("--binding", action="store_true", help="the thread-binding table instead")
+    ap.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--model", default=None, help="catalogue name or checkpoint folder (--binding)")
     args = ap.parse_args()
+    if args.binding or args.probe:
+        import platformdirs
 
-    from attention_runtime import prepare
+        from attention_runtime import DEFAULT, resolve
+
+        model = resolve(args.model or DEFAULT, Path(platformdirs.user_data_path("sleuth")))
+        if args.probe:
+            print(json.dumps(asyncio.run(binding_probe(model))))
+        else:
+            binding_table(model, args.out)
+        return
+
+    from attention_runtime import DEFAULT, entry, prepare
 
     result: dict = {"machine": {"cpus": os.cpu_count()}}
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        model_dir = prepare(Path(tmp) / "gemma-3-270m-bf16")
+        model_dir = prepare(entry(DEFAULT), Path(tmp) / DEFAULT)
         result["conversion_s"] = round(time.perf_counter() - t, 1)
         asyncio.run(measure_engine(model_dir, result))
         if not args.skip_transformers:

@@ -49,16 +49,16 @@ def list_cmd(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json",
         for r in rows:
             print(json.dumps(r))
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table("name", "params", "kind", "context", "size", "prepared", "weights from")
+    lines = [("NAME", "PARAMS", "KIND", "CONTEXT", "SIZE", "PREPARED")]
     for r in rows:
         size = f"{r['size_mb']} MB" + ("" if r["prepared"] else " (GGUF)")
         state = "yes" if r["prepared"] else ("parts installed" if r["parts_installed"] else "no")
-        table.add_row(r["name"] + (" (default)" if r["default"] else ""), r["parameters"], r["kind"],
-                      f"{r['context']:,}", size, state, r["source"])
-    Console().print(table)
+        lines.append((r["name"] + (" *" if r["default"] else ""), r["parameters"], r["kind"], f"{r['context']:,}",
+                      size, state))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    for line in lines:
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
+    print("* the default; `sleuth model list --json` says where each model's weights come from")
 
 
 @app.command("prepare")

@@ -53,7 +53,7 @@ def one_line_error(result: subprocess.CompletedProcess) -> str:
 
 # The real engine with the default catalogue model. The first run converts the model into pytest's
 # cache folder (about 2 minutes); each engine starts once per session (about 1 minute on 2 cores).
-LONGEST_PROMPT = 8192 + 64  # the engines serve the sparse-attention tests' long prompts too
+LONGEST_PROMPT = 4096 + 64  # the engines serve the sparse-attention tests' long prompts too
 
 
 @pytest.fixture(scope="session")

@@ -90,15 +90,19 @@ def test_a_missing_model_path_is_a_clear_error():
         Engine(EngineConfig(model="/no/such/model"))
 
 
-def test_sleuth_serve_answers_chat_completions(model_dir, tmp_path):
-    """`sleuth serve --attention sparse` on loopback, asked the way curl would, then through OpenAIChat."""
+def test_sleuth_serve_answers_chat_completions_and_sleuth_ask_reuses_it(model_dir, tmp_path):
+    """`sleuth serve --attention sparse` on loopback, asked the way curl would, then through
+    OpenAIChat, then by `sleuth ask`, which must use it instead of starting an engine."""
+    from agents.researcher import serves
+    from tools.search import SAMPLE_CORPUS
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     (tmp_path / "data" / "models").mkdir(parents=True)
     (tmp_path / "data" / "models" / model_dir.name).symlink_to(model_dir)
     env = {**os.environ, "SLEUTH_DATA_DIR": str(tmp_path / "data"), "SLEUTH_CONFIG": str(tmp_path / "none.toml"),
-           "SLEUTH_MAX_MODEL_LEN": "2048"}
+           "SLEUTH_MAX_MODEL_LEN": "4096"}
     server = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port), "--attention", "sparse"],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
@@ -130,6 +134,18 @@ def test_sleuth_serve_answers_chat_completions(model_dir, tmp_path):
             return place
 
         assert isinstance(asyncio.run(through_client()), Place)
+        assert asyncio.run(serves(base + "/v1", DEFAULT)) and not asyncio.run(serves(base + "/v1", "gpt-17"))
+
+        ask_env = {**env, "SLEUTH_SERVE_URL": base + "/v1"}
+        subprocess.run([sys.executable, "-m", "cli", "index", "add", str(SAMPLE_CORPUS)], env=ask_env, check=True,
+                       capture_output=True)
+        asked = subprocess.run([sys.executable, "-m", "cli", "ask", "--search", "local", "--max-nodes", "1", "--json",
+                                "Which company makes Kentucky Tavern bourbon?"],
+                               env=ask_env, capture_output=True, text=True, timeout=600)
+        assert asked.returncode == 0, asked.stderr[-2000:]
+        assert f"sleuth: using the sleuth serve at {base}/v1 (model {DEFAULT})" in asked.stderr
+        assert "sleuth engine:" not in asked.stderr  # no engine was started in the asking process
+        assert json.loads(asked.stdout)["text"].strip()
     finally:
         server.terminate()
         try:

@@ -42,6 +42,13 @@ class SleuthCPUAttentionMetadataBuilder(CPUAttentionMetadataBuilder):
     def __init__(self, kv_cache_spec, layer_names, vllm_config, device) -> None:
         super().__init__(kv_cache_spec, layer_names, vllm_config, device)
         self.settings = AttentionSettings.from_dict(vllm_config.additional_config.get(CONFIG_KEY))
+        if self.settings.mode != "dense" and self.isa not in paged.LAYOUT_ISAS:
+            # vLLM picks its AMX kernel for bf16 where the CPU has AMX; `paged` does not read that
+            # kernel's cache layout, so a sparse engine uses the generic kernel (same cache layout
+            # as `paged` reads) for every layer, before the cache is first written.
+            log.info("sleuth attention: the %s CPU kernel is replaced by vec for sparse attention", self.isa)
+            self.isa = "vec" if self.block_size % 32 == 0 else "vec16"
+            self._set_isa_to_layers(layer_names)
 
     def build(self, common_prefix_len, common_attn_metadata, fast_build: bool = False):
         meta = super().build(common_prefix_len, common_attn_metadata, fast_build)
