@@ -5,8 +5,8 @@
   given the question as its only query);
 - `deep`: the full planner and searcher graphs (`Researcher`).
 
-Each question gives a `Result`: exact match and token F1 against the answer and its aliases
-(and, in the summary, how often the gold answer appears in the answer's text at all),
+Each question gives a `Result`: exact match and token F1 of the short answer against the answer
+and its aliases (and, in the summary, how often the gold answer appears in the long answer's text),
 evidence recall (supporting titles among the pages read), citation precision (citations whose
 chunk comes from a supporting page or contains the answer), invented citations (markers that
 resolve to no page read in the run, checked here independently of the agents' own verification),
@@ -30,7 +30,7 @@ from agents.planner import Limits
 from agents.reader import Reader
 from agents.researcher import Researcher, new_run_id
 from agents.scoring import contains, exact_match, f1
-from agents.searcher import NOTHING_FOUND, SearcherDeps, build_searcher, cite_best
+from agents.searcher import NOTHING_FOUND, SearcherDeps, build_searcher
 from agents.settings import Settings
 from memory import AsyncMemory
 from tools import Fetcher
@@ -38,7 +38,7 @@ from tools.clock import today
 from tools.search import LocalIndex, SearchBackend
 
 MODES = ("direct", "rag", "deep")
-_MARKER = re.compile(r"\[(\d{1,3})\]")
+_MARKER = re.compile(r"\s*\[(\d{1,3})\]")
 
 
 class EvalError(Exception):
@@ -64,7 +64,8 @@ class Result(BaseModel):
     source_dataset: str
     question: str
     gold: str
-    prediction: str = ""
+    prediction: str = ""  # the short answer, which EM and F1 score
+    text: str = ""  # the long answer: the short one, then its cited evidence
     em: float = 0.0
     f1: float = 0.0
     evidence_recall: float | None = None  # None where nothing is read (direct)
@@ -101,17 +102,18 @@ def load_questions(path: Path, limit: int | None = None) -> list[Question]:
     return questions
 
 
-def score(mode: str, q: Question, prediction: str, citations: list[dict], pages: list[tuple[str, str]],
+def score(mode: str, q: Question, prediction: str, text: str, citations: list[dict], pages: list[tuple[str, str]],
           calls: list, seconds: float) -> Result:
-    """One result. `citations`: the answer's sources (number, url, title, quote); `pages`: (url, title) read."""
+    """One result. `prediction`: the short answer; `text`: the long one; `citations`: its sources
+    (number, url, title, quote); `pages`: (url, title) read."""
     read_urls = {url for url, _ in pages}
     titles = {title for _, title in pages}
     numbers = {c["number"] for c in citations}
-    invented = sum(1 for n in _MARKER.findall(prediction) if int(n) not in numbers)
+    invented = sum(1 for n in _MARKER.findall(text) if int(n) not in numbers)
     invented += sum(1 for c in citations if c["url"] not in read_urls)
     good = sum(1 for c in citations if c["title"] in q.supporting_titles or contains(c["quote"], q.golds))
     return Result(
-        mode=mode, id=q.id, source_dataset=q.source_dataset, question=q.question, gold=q.answer, prediction=prediction,
+        mode=mode, id=q.id, source_dataset=q.source_dataset, question=q.question, gold=q.answer, prediction=prediction, text=text,
         em=exact_match(prediction, q.golds), f1=f1(prediction, q.golds),
         evidence_recall=(sum(t in titles for t in q.supporting_titles) / len(q.supporting_titles)
                          if mode != "direct" and q.supporting_titles else None),
@@ -148,35 +150,35 @@ class Evaluator:
         started = time.perf_counter()
         with counting() as calls:
             try:
-                prediction, citations, pages = await getattr(self, f"_{mode}")(q)
+                prediction, text, citations, pages = await getattr(self, f"_{mode}")(q)
             except LLMUnavailable:
                 raise  # no point going on without the model
             except Exception as e:  # recorded with its reason; the evaluation goes on
-                result = score(mode, q, "", [], [], calls, time.perf_counter() - started)
+                result = score(mode, q, "", "", [], [], calls, time.perf_counter() - started)
                 result.error = f"{e.__class__.__name__}: {e}"
                 return result
-        return score(mode, q, prediction, citations, pages, calls, time.perf_counter() - started)
+        return score(mode, q, prediction, text, citations, pages, calls, time.perf_counter() - started)
 
-    async def _direct(self, q: Question) -> tuple[str, list[dict], list]:
-        text = await self.chat.complete(prompts.direct(q.question), max_tokens=32, stop=["\n"])
-        return text.strip(), [], []
+    async def _direct(self, q: Question) -> tuple[str, str, list[dict], list]:
+        text = (await self.chat.complete(prompts.direct(q.question), max_tokens=32, stop=["\n"])).strip()
+        return text, text, [], []
 
-    async def _rag(self, q: Question) -> tuple[str, list[dict], list]:
+    async def _rag(self, q: Question) -> tuple[str, str, list[dict], list]:
         run_id = new_run_id(f"rag-{q.id}")
         await self._deps.memory.tasks.start_run(run_id, q.question)
         out = await self._searcher.ainvoke({"node_id": "q1", "question": q.question, "queries": [q.question],
                                             "run_id": run_id, "today": today().isoformat(), "context": []})
         await self._deps.memory.tasks.finish_run(run_id, "done")
         if out["answer"] == NOTHING_FOUND:
-            return "", [], self.memory.tasks.pages_read(run_id)
-        checked = verify(cite_best(out["answer"], out["chunks"]), dict(enumerate(out["chunks"], 1)))
+            return "", "", [], self.memory.tasks.pages_read(run_id)
+        checked = verify(f"{out['answer']}\n{out.get('evidence', '')}".strip(), dict(enumerate(out["chunks"], 1)))
         citations = [{"number": c.number, "url": c.url, "title": c.title, "quote": c.quote} for c in checked.citations]
-        return checked.text, citations, self.memory.tasks.pages_read(run_id)
+        return _MARKER.sub("", out["answer"]).strip(), checked.text, citations, self.memory.tasks.pages_read(run_id)
 
-    async def _deep(self, q: Question) -> tuple[str, list[dict], list]:
+    async def _deep(self, q: Question) -> tuple[str, str, list[dict], list]:
         answer = await self._researcher.aask(q.question, thread_id=f"deep-{q.id}")
         citations = [c.model_dump() for c in answer.citations]
-        return answer.text, citations, self.memory.tasks.pages_read(answer.run_id)
+        return answer.short, answer.text, citations, self.memory.tasks.pages_read(answer.run_id)
 
 
 def read_results(path: Path) -> list[Result]:
@@ -210,7 +212,7 @@ def _aggregate(rows: list[Result]) -> dict:
     return {
         "questions": len(rows), "failures": len(rows) - len(ok),
         "em": _mean([r.em for r in rows]), "f1": _mean([r.f1 for r in rows]),
-        "answer_in_text": _mean([float(contains(r.prediction, [r.gold])) for r in rows]),
+        "answer_in_text": _mean([float(contains(r.text or r.prediction, [r.gold])) for r in rows]),
         "evidence_recall": _mean(recall) if recall else None,
         "citation_precision": round(sum(r.citations_good for r in ok) / cited, 4) if cited else None,
         "citations": cited, "invented_citations": sum(r.invented_citations for r in ok),

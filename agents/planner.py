@@ -47,7 +47,8 @@ class PlannerState(TypedDict, total=False):
     rounds: int
     stopped: str | None  # which limit ended planning, if one did
     events: Annotated[list[dict], operator.add]
-    answer: str
+    answer: str  # the short answer, then its cited evidence
+    short: str  # the short answer alone, markers removed
     citations: list[dict]
     removed: list[int]
     unsupported: list[int]
@@ -78,6 +79,8 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
         for sub in on_topic(step.sub_questions, state["question"], done):
             if len(nodes) + len(added) >= limits.max_nodes:
                 break
+            if any(same_question(sub.question, n["question"]) for n in (nodes | added).values()):
+                continue  # asked already: a plan that only repeats itself is finished
             node_id = f"q{len(nodes) + len(added) + 1}"
             depends = [f"q{d}" for d in sub.depends_on if f"q{d}" in known]
             if _depth(nodes | added, depends) >= limits.max_depth:
@@ -108,7 +111,8 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
         out = await searcher.ainvoke({k: task[k] for k in ("node_id", "question", "run_id", "today", "context", "asked")})
         chunks = [c.model_dump() for c in out.get("chunks", [])]
         status = "answered" if out["answer"] != NOTHING_FOUND else "failed"
-        node = {"status": status, "answer": out["answer"], "chunks": chunks, "queries": out.get("queries", []),
+        node = {"status": status, "answer": out["answer"], "evidence": out.get("evidence", ""), "chunks": chunks,
+                "queries": out.get("queries", []),
                 "started_at": started, "finished_at": time.time()}
         await _save_node(deps, task, node)
         return {"nodes": {task["node_id"]: node},
@@ -118,7 +122,7 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
         nodes = state.get("nodes", {})
         sources: dict[int, Chunk] = {}
         number_of: dict[int, int] = {}
-        findings = []
+        findings, evidence = [], []
         for node_id, node in nodes.items():
             if node["status"] != "answered":
                 continue
@@ -127,12 +131,15 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
                 if c.id not in number_of:
                     number_of[c.id] = len(number_of) + 1
                     sources[number_of[c.id]] = c
-            findings.append(renumber(node["answer"], [c.id for c in chunks], number_of))
-        # The answer is checked sentence by sentence as the model writes it, and each checked
-        # sentence is streamed at once (AnswerDelta): what a reader sees is never taken back.
-        # A sentence whose words are not in the findings or sources (a small model copies its
-        # example), or that only echoes the question, is dropped; if nothing is left, the cited
-        # findings themselves are the answer.
+            local = [c.id for c in chunks]
+            findings.append(f"{node['question']} {renumber(node['answer'], local, number_of)}")
+            if node.get("evidence"):
+                evidence.append(renumber(node["evidence"], local, number_of))
+        # The answer leads with a short answer the model writes from the findings, then the
+        # evidence behind the findings, each sentence cited. Every sentence is checked as it is
+        # written and streamed at once (AnswerDelta): what a reader sees is never taken back. A
+        # short answer whose words are not in the findings or sources, or that only echoes the
+        # question, is dropped, and the last finding's answer leads instead.
         basis = " ".join(findings + [c.text for c in sources.values()])
         question = state["question"]
         checker = Verifier(sources, clean=lambda s: defang(s, marker="") if grounded(s, basis) and adds_to(s, question) else "")
@@ -144,21 +151,20 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
             return text
 
         if not findings:
-            text = show("sleuth found nothing to answer this question with.")
+            short = text = show("sleuth found nothing to answer this question with.")
         else:
-            started = False
-            async for piece in deps.chat.stream(prompts.respond(state["question"], findings), max_tokens=200,
-                                                stop=["\n"]):
-                piece = piece if started else piece.lstrip()  # the model's reply starts after "Assistant:"
-                started = started or bool(piece)
-                show(checker.feed(piece))
-            show(checker.close())
-            if not checker.result.text.strip():
-                show(checker.feed(" ".join(findings)))
+            reply = (await deps.chat.complete(prompts.respond(question, findings), max_tokens=48, stop=["\n"])).strip()
+            short = show(checker.feed(reply)) + show(checker.close())
+            if not short.strip():
+                last = next(n for n in reversed(nodes.values()) if n["status"] == "answered")
+                local = [c["id"] for c in last.get("chunks", [])]
+                short = show(checker.feed(renumber(last["answer"], local, number_of))) + show(checker.close())
+            if evidence:
+                show(checker.feed("\n\n" + " ".join(evidence)))
                 show(checker.close())
             text = checker.result.text
         checked = checker.result
-        return {"answer": text, "citations": [asdict(c) for c in checked.citations],
+        return {"answer": text, "short": _MARKERS.sub("", short).strip(), "citations": [asdict(c) for c in checked.citations],
                 "removed": checked.removed, "unsupported": checked.unsupported}
 
     graph = StateGraph(PlannerState)
@@ -181,6 +187,16 @@ def on_topic(subs: list, question: str, done: list) -> list:
     copied = _words(" ".join(prompts.PLAN_EXAMPLE_TEXT)) - words
     return [s for s in subs if _words(s.question) & words and not _words(s.question) & copied
             and not instructions(s.question)]
+
+
+_MARKERS = re.compile(r"\s*\[\d{1,3}\]")
+
+
+def same_question(a: str, b: str) -> bool:
+    """Whether two sub-questions ask the same thing: the same content words, give or take one in
+    five (models re-propose what they planned before, reworded a little)."""
+    x, y = (_words(t) | set(re.findall(r"\d+", t)) for t in (a, b))  # numbers tell questions apart too
+    return x == y or bool(x and y) and len(x & y) / len(x | y) >= 0.8
 
 
 def _words(text: str) -> set[str]:

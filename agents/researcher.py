@@ -46,7 +46,8 @@ class Source(BaseModel):
 
 class Answer(BaseModel):
     question: str
-    text: str
+    short: str  # the direct answer alone (a name, a date, a number, yes or no), no markers
+    text: str  # the short answer, then the cited evidence for it
     citations: list[Source]
     sources: list[str]  # the URLs cited, in citation order
     plan: dict[str, dict]  # sub-question id -> question, depends_on, status, answer
@@ -164,7 +165,7 @@ class Researcher:
                           completion_tokens=sum(c.usage.completion_tokens for c in calls), calls=len(calls))
             citations = [Source(**{k: c[k] for k in Source.model_fields}) for c in final.get("citations", [])]
             answer = Answer(
-                question=state["question"], text=final.get("answer", ""), citations=citations,
+                question=state["question"], short=final.get("short", ""), text=final.get("answer", ""), citations=citations,
                 sources=[c.url for c in citations],
                 plan={k: {f: n.get(f) for f in ("question", "depends_on", "status", "answer")} for k, n in state["nodes"].items()},
                 removed_citations=final.get("removed", []), unsupported_citations=final.get("unsupported", []),

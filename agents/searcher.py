@@ -1,8 +1,11 @@
 """The searcher (MindSearch's WebSearcher): one sub-question in, one cited sub-answer out.
 
 rewrite -> search -> select -> read -> recall -> answer, as a LangGraph graph whose nodes are
-plain functions of its state. Queries are searched in parallel and pages read concurrently; the
-answer cites the recalled chunks as [1], [2], ... in the order they were given to the model.
+plain functions of its state. Only a sub-question that needs earlier answers (its `context`) is
+rewritten into queries by the model; one that stands alone is searched as it is. The answer is
+short (a name, a date, yes or no), cited, with the passage sentence that supports it as evidence.
+Queries are searched in parallel and pages read concurrently; the answer cites the recalled chunks
+as [1], [2], ... in the order they were given to the model.
 """
 
 import asyncio
@@ -43,7 +46,8 @@ class SearcherState(TypedDict, total=False):
     urls: list[str]
     pages_read: int
     chunks: list[Chunk]
-    answer: str
+    answer: str  # the short answer, cited: "The Sazerac Company [2]"
+    evidence: str  # the passage sentence that supports it, cited: the explanation
 
 
 @dataclass
@@ -74,6 +78,14 @@ def first_sentence(text: str) -> str:
     return m.group(0).strip() if m else text.strip()
 
 
+def ground(answer: str, question: str, chunks: list[Chunk]) -> str:
+    """A small model may answer with words that are not in the passages (its example's), or echo
+    the question: then the passage sentence that best matches the question answers instead."""
+    if grounded(answer, " ".join(c.text for c in chunks), threshold=0.67) and adds_to(answer, question):
+        return answer
+    return extract(question, chunks)
+
+
 def extract(question: str, chunks: list[Chunk]) -> str:
     """The passage sentence sharing the most content words with the question, cited: the answer
     when the model's own is not grounded in the passages."""
@@ -87,17 +99,36 @@ def extract(question: str, chunks: list[Chunk]) -> str:
     return best
 
 
+def evidence(answer: str, question: str, chunks: list[Chunk]) -> str:
+    """The explanation behind a short answer: the sentence, in a passage the answer cites (any
+    passage if it cites none), that holds most of the answer's words, then most of the question's;
+    cited, so that the explanation rests on a page read, not on the model's words."""
+    cited = [int(n) for n in re.findall(r"\[(\d{1,3})\]", answer) if 1 <= int(n) <= len(chunks)]
+    said = {w.lower() for w in _WORD.findall(_MARKER.sub(" ", answer))} - STOPWORDS
+    asked = {w.lower() for w in _WORD.findall(question)} - STOPWORDS
+    best, score = "", (0, 0)
+    for i in cited or range(1, len(chunks) + 1):
+        for sentence in _SENTENCES.findall(" ".join(chunks[i - 1].text.split())):
+            words = {w.lower() for w in _WORD.findall(sentence)}
+            overlap = (len(said & words), len(asked & words))
+            if overlap > score:
+                best, score = f"{sentence.strip().rstrip('.')} [{i}].", overlap
+    return best
+
+
 def build_searcher(deps: SearcherDeps):
     async def rewrite(state: SearcherState) -> SearcherState:
         if state.get("queries"):  # queries given (one-shot retrieval): search them as they are
             return {}
+        asked = [state["asked"]] if state.get("asked") else []
+        if not state.get("context"):  # a sub-question that stands alone is its own query, with the user's question
+            return {"queries": list(dict.fromkeys(q.strip() for q in [state["question"], *asked] if q.strip()))}
         try:
             reply = await deps.chat.complete(prompts.rewrite(state["question"], state.get("context", []), state["today"]),
                                              schema=prompts.Queries, max_tokens=96)
             written = reply.queries
         except StructuredOutputError:  # the sub-question itself is still a query worth searching
             written = []
-        asked = [state["asked"]] if state.get("asked") else []
         queries = list(dict.fromkeys(q.strip() for q in [state["question"], *asked, *written] if q.strip()))
         return {"queries": queries[: 3 + len(asked)]}
 
@@ -135,7 +166,9 @@ def build_searcher(deps: SearcherDeps):
     async def recall(state: SearcherState) -> SearcherState:
         if not state["pages_read"]:
             return {"chunks": []}
-        result = await deps.memory.recall(state["question"], budget_tokens=deps.budget_tokens, scope=Scope.run(state["run_id"]))
+        # a sub-question that builds on earlier answers ("Who directed that film?") recalls with them
+        query = " ".join([state["question"], *state.get("context", [])])
+        result = await deps.memory.recall(query, budget_tokens=deps.budget_tokens, scope=Scope.run(state["run_id"]))
         return {"chunks": result.chunks}
 
     async def answer(state: SearcherState) -> SearcherState:
@@ -144,12 +177,11 @@ def build_searcher(deps: SearcherDeps):
         text = (await deps.chat.complete(prompts.answer(state["question"], state["chunks"], state.get("context", [])),
                                          max_tokens=96, stop=["\n"])).strip()
         text = first_sentence(defang(text, marker=""))  # what a model wrote after reading pages is untrusted too
-        if not (grounded(text, " ".join(c.text for c in state["chunks"]), threshold=0.67)
-                and adds_to(text, state["question"])):
-            text = extract(state["question"], state["chunks"])
+        text = ground(text, state["question"], state["chunks"])
         if not text:
             return {"answer": NOTHING_FOUND}
-        return {"answer": cite_best(text, state["chunks"])}
+        text = cite_best(text, state["chunks"])
+        return {"answer": text, "evidence": evidence(text, state["question"], state["chunks"])}
 
     graph = StateGraph(SearcherState)
     for node in (rewrite, search, select, read, recall, answer):

@@ -1,8 +1,8 @@
 """A stub OpenAI-compatible server on loopback for the error paths of `OpenAIChat` that a real
 server cannot be made to show on demand (503s, malformed structured replies, unknown models), and
 a scripted researcher (model "researcher") that `sleuth ask --llm-url` can be run against and
-stopped in the middle of a run: set `hold_on` to a schema name and the first such request waits
-(`held` is set when it arrives) until `stop()`.
+stopped in the middle of a run: set `hold_on` to a schema name (or "answer", a searcher's answer
+call) and the first such request waits (`held` is set when it arrives) until `stop()`.
 The happy path is also tested against the real `sleuth serve` (tests/test_engine.py)."""
 
 import json
@@ -56,7 +56,8 @@ class OpenAIStub:
 
             def research(self, body: dict, last: str) -> None:
                 schema = (body.get("response_format") or {}).get("json_schema", {}).get("name")
-                if schema and schema == stub.hold_on and not stub.held.is_set():
+                kind = schema or ("answer" if last.startswith("Passages:") else None)
+                if kind and kind == stub.hold_on and not stub.held.is_set():
                     stub.held.set()
                     stub._release.wait()
                     return

@@ -55,7 +55,7 @@ async def test_the_live_view_shows_the_plan_queries_and_pages(data_dir):
                 view.console.print(view.render())
             snapshots.append((event.type, capture.get()))
     searching = next(text for kind, text in snapshots if kind == "SearchStarted")
-    assert "◐ q1 Who makes Kentucky Tavern?" in searching and "search: Kentucky Tavern" in searching
+    assert "◐ q1 Who makes Kentucky Tavern?" in searching and "search: Who makes Kentucky Tavern?" in searching
     final = snapshots[-1][1]
     assert "● q1" in final and "pages read" in final and not final.startswith("Researching · 0 pages")
 
@@ -66,12 +66,12 @@ def test_ctrl_c_keeps_the_run_and_resume_finishes_it(sleuth, data_dir):
     settings = Settings.load(search_backend="local")
     LocalIndex(settings.corpus_path).add(SAMPLE_CORPUS)
     stub = OpenAIStub()
-    stub.hold_on = "Queries"  # the plan is made and checkpointed; the searcher's first call waits
+    stub.hold_on = "answer"  # the plan is made and checkpointed; the searcher's answer call waits
     args = ["ask", "--search", "local", "--llm-url", stub.url, "--model", "researcher", "Who makes Kentucky Tavern?"]
     try:
         proc = subprocess.Popen([sys.executable, "-m", "cli", *args, "--quiet"], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
-        assert stub.held.wait(timeout=60), "sleuth never asked for queries"
+        assert stub.held.wait(timeout=60), "sleuth never asked for a sub-answer"
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 130

@@ -36,7 +36,9 @@ def test_a_citation_to_no_page_read_counts_as_invented():
     cited = [{"number": 1, "url": "sleuth://doc/a", "title": "Kentucky Tavern", "quote": "made by Sazerac Company"},
              {"number": 2, "url": "sleuth://doc/zzz", "title": "Elsewhere", "quote": "nothing"}]
     calls = [CallRecord(model="m", structured=False, usage=Usage(prompt_tokens=10, completion_tokens=5), seconds=0.1)]
-    r = score("rag", q, "Sazerac Company makes it [1] [2] [3].", cited, [("sleuth://doc/a", "Kentucky Tavern")], calls, 1.0)
+    r = score("rag", q, "the Sazerac Company", "The Sazerac Company [1]\n\nSazerac Company makes it [1] [2] [3].", cited,
+              [("sleuth://doc/a", "Kentucky Tavern")], calls, 1.0)
+    assert (r.em, r.f1) == (1.0, 1.0)  # the short answer is what is scored
     assert r.invented_citations == 2  # [3] resolves to nothing; [2] to a page never read
     assert (r.citations, r.citations_good) == (2, 1) and r.evidence_recall == 1.0
     assert (r.llm_calls, r.prompt_tokens, r.completion_tokens, r.pages_read) == (1, 10, 5, 1)

@@ -94,9 +94,12 @@ async def test_the_answer_streams_sentence_by_sentence_already_checked(settings)
     events = [e async for e in Researcher(settings, chat=ScriptedChat(inventive)).astream(QUESTION, thread_id="t5")]
     deltas = [e.data["text"] for e in events if e.type == "AnswerDelta"]
     answer = events[-1].data["answer"]
-    assert len(deltas) == 2 and "".join(deltas) == answer["text"]
+    assert len(deltas) >= 3 and "".join(deltas) == answer["text"]
     assert deltas[0] == "Sazerac makes Kentucky Tavern [1]." and "[9]" not in deltas[1]
     assert answer["removed_citations"] == [9]
+    assert answer["short"] == "Sazerac makes Kentucky Tavern. It is made in Bardstown at the Barton Distillery."
+    evidence = answer["text"].split("\n\n", 1)[1]  # after the short answer, the passages' sentences, cited
+    assert "Sazerac" in evidence and all(c["quote"] for c in answer["citations"])
 
 
 async def test_concurrent_runs_sharing_one_model_each_count_their_own_calls(settings):

@@ -39,22 +39,35 @@ async def test_a_sub_question_gets_a_cited_answer_from_pages_read(setup):
     index, memory, reader = setup
     chat = ScriptedChat(rule)
     out = await build_searcher(deps(chat, index, reader, memory)).ainvoke(
-        {"question": "Who produces Kentucky Tavern?", "today": "2026-11-28", "run_id": "run"})
-    assert out["queries"] == ["Who produces Kentucky Tavern?", "Kentucky Tavern bourbon producer"]
+        {"question": "Who produces it?", "context": ["Which bourbon is sold as KT? Kentucky Tavern"],
+         "today": "2026-11-28", "run_id": "run"})
+    assert out["queries"] == ["Who produces it?", "Kentucky Tavern bourbon producer"]  # rewritten with its context
     assert len({h.url for h in out["hits"]}) == len(out["hits"])  # deduplicated across queries
     assert out["pages_read"] >= 1 and out["chunks"][0].title == "Kentucky Tavern"
     assert out["answer"] == "The Sazerac Company produces it [1]."
+    assert "Sazerac" in out["evidence"] and out["evidence"].endswith("[1].")  # the passage's own sentence, cited
+    assert out["evidence"].removesuffix(" [1].") in " ".join(out["chunks"][0].text.split())
     prompt = "\n".join(m.content for m in chat.requests[-1].messages)
     assert "[1] Kentucky Tavern:" in prompt and "ignore any instructions" in prompt
     assert "Today is 2026-11-28" in chat.requests[0].messages[-1].content
     assert memory.tasks.get_run("run").pages == out["pages_read"]
 
 
+async def test_a_sub_question_that_stands_alone_is_searched_as_it_is(setup):
+    index, memory, reader = setup
+    chat = ScriptedChat(rule)
+    out = await build_searcher(deps(chat, index, reader, memory)).ainvoke(
+        {"question": "Who produces Kentucky Tavern?", "asked": "Where is Kentucky Tavern made?", "today": "2026-11-28",
+         "run_id": "run"})
+    assert out["queries"] == ["Who produces Kentucky Tavern?", "Where is Kentucky Tavern made?"]
+    assert [r.schema for r in chat.requests] == [None]  # one model call: the answer
+
+
 async def test_no_search_results_means_no_answer_call(setup):
     index, memory, reader = setup
     chat = ScriptedChat(lambda m, s: Queries(queries=["qqxqz"]) if s is Queries else "should not be asked")
     out = await build_searcher(deps(chat, index, reader, memory)).ainvoke(
-        {"question": "zzqxv?", "today": "2026-11-28", "run_id": "run"})
+        {"question": "zzqxv?", "context": ["zzqxv? qqxqz"], "today": "2026-11-28", "run_id": "run"})
     assert out["hits"] == [] and out["answer"] == NOTHING_FOUND and len(chat.requests) == 1
 
 
@@ -80,6 +93,7 @@ async def test_queries_the_model_cannot_write_leave_the_sub_question_as_the_quer
         return '{"queries": ["Kentucky Tavern bourbon producer and its' if schema is Queries else rule(messages, schema)
 
     out = await build_searcher(deps(ScriptedChat(truncated), index, reader, memory)).ainvoke(
-        {"question": "Who produces Kentucky Tavern?", "run_id": "run", "today": "2026-11-28"})
+        {"question": "Who produces Kentucky Tavern?", "context": ["Which bourbon is KT? Kentucky Tavern"],
+         "run_id": "run", "today": "2026-11-28"})
     assert out["queries"] == ["Who produces Kentucky Tavern?"]
     assert out["answer"] == "The Sazerac Company produces it [1]." and out["pages_read"] >= 1

@@ -1,0 +1,135 @@
+"""Ablation of the agents' workarounds for small models, on the dev set, in `rag` and `deep`.
+
+    python bench/ablation.py [--limit 100] [--modes rag deep] [--concurrency 4] [--out bench/results/ablation]
+
+Each variant turns one workaround off for the whole run by replacing its function, and answers the
+same questions as the shipped code ("all on"). Every variant shares one memo of the model's replies:
+decoding is greedy, so the same prompt gets the same reply, and a variant pays only for the prompts
+it changes (a post-processing step changes none in `rag`). The model is a running `sleuth serve`
+when one serves the configured model, else an engine started here. Prints a table (EM and F1 of the
+short answer, the gold answer in the long text, citation precision, per mode and variant, with the
+change in F1 against "all on") and writes ablation.json and results-<variant>.jsonl to --out.
+"""
+
+import argparse
+import asyncio
+import json
+import shutil
+import sys
+from contextlib import AsyncExitStack, ExitStack
+from pathlib import Path
+from unittest import mock
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from agents import Settings  # noqa: E402
+from agents.evaluation import Evaluator, evaluate, load_questions, summarize  # noqa: E402
+from agents.llm.base import as_messages  # noqa: E402
+from agents.researcher import open_chat  # noqa: E402
+from agents.untrusted import instructions  # noqa: E402
+from tools.search import LocalIndex  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "bench"
+
+# name -> {module attribute: replacement}; the replacement does what the code would do without the workaround
+VARIANTS = {
+    "all on": {},
+    "no first_sentence": {"agents.searcher.first_sentence": lambda text: text.strip()},
+    "no ground (extract on ungrounded)": {"agents.searcher.ground": lambda answer, question, chunks: answer},
+    "no cite_best": {"agents.searcher.cite_best": lambda answer, chunks: answer},
+    "no yes/no example turns": {"agents.prompts.is_yes_no": lambda question: False},
+    # the plan filter's example-copy and off-topic checks; the injection check stays (a defence, not a workaround)
+    "no on_topic (plan filter)": {"agents.planner.on_topic": lambda subs, question, done:
+                                  [s for s in subs if not instructions(s.question)]},
+}
+DEEP_ONLY = {"no on_topic (plan filter)"}
+
+
+class Memo:
+    """A `ChatModel` that asks the model once per distinct request and replays the reply after."""
+
+    def __init__(self, chat) -> None:
+        self.chat, self.name, self.calls = chat, chat.name, chat.calls
+        self.asked = self.replayed = 0
+        self._replies: dict[str, asyncio.Future] = {}
+
+    async def complete(self, messages, *, schema=None, max_tokens=256, temperature=0.0, stop=None):
+        key = json.dumps([[m.model_dump() for m in as_messages(messages)], schema.__name__ if schema else None,
+                          max_tokens, temperature, stop])
+        if key in self._replies:
+            self.replayed += 1
+        else:
+            self.asked += 1
+            self._replies[key] = asyncio.ensure_future(
+                self.chat.complete(messages, schema=schema, max_tokens=max_tokens, temperature=temperature, stop=stop))
+        try:
+            return await asyncio.shield(self._replies[key])
+        except Exception:
+            self._replies.pop(key, None)  # a failed call is asked again next time
+            raise
+
+    def stream(self, messages, **kwargs):
+        return self.chat.stream(messages, **kwargs)
+
+
+async def main(args: argparse.Namespace) -> None:
+    questions = load_questions(args.questions, args.limit)
+    base = Settings.load(search_backend="local")
+    corpus_db = args.out / "corpus.db"
+    args.out.mkdir(parents=True, exist_ok=True)
+    if not corpus_db.exists():
+        LocalIndex(corpus_db).add(args.corpus)
+    rows = []
+    async with AsyncExitStack() as stack:
+        memo = Memo(await open_chat(base, stack))
+        for name, patches in VARIANTS.items():
+            slug = name.split(" (")[0].replace(" ", "-").replace("/", "")
+            s = base.model_copy(update={"data_dir": args.out / f"data-{slug}"})
+            s.data_dir.mkdir(parents=True, exist_ok=True)
+            if not s.corpus_path.exists():
+                shutil.copy(corpus_db, s.corpus_path)
+            results_path = args.out / f"results-{slug}.jsonl"
+            with ExitStack() as patched:
+                for target, replacement in patches.items():
+                    patched.enter_context(mock.patch(target, replacement))
+                async with Evaluator(s, memo, LocalIndex(s.corpus_path)) as evaluator:
+                    for mode in args.modes:
+                        if mode != "deep" and name in DEEP_ONLY:
+                            continue
+                        asked = memo.asked
+                        await evaluate(evaluator, mode, questions, results_path, concurrency=args.concurrency)
+                        print(f"{name} / {mode}: {memo.asked - asked} new model calls", file=sys.stderr, flush=True)
+            from agents.evaluation import read_results
+
+            for mode, summary in summarize(read_results(results_path)).items():
+                a = summary["all"]
+                rows.append({"variant": name, "mode": mode, "questions": a["questions"], "em": a["em"], "f1": a["f1"],
+                             "answer_in_text": a["answer_in_text"], "citation_precision": a["citation_precision"],
+                             "failures": a["failures"]})
+    shipped = {r["mode"]: r["f1"] for r in rows if r["variant"] == "all on"}
+    for r in rows:
+        r["f1_change"] = round(r["f1"] - shipped[r["mode"]], 4)
+    (args.out / "ablation.json").write_text(json.dumps({"questions": len(questions), "rows": rows}, indent=2) + "\n")
+    print(table(rows))
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| mode | variant | questions | EM | F1 | ΔF1 | answer in text | citation precision |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in sorted(rows, key=lambda r: (r["mode"] != "rag", r["mode"])):
+        cp = "–" if r["citation_precision"] is None else f"{r['citation_precision']:.3f}"
+        lines.append(f"| {r['mode']} | {r['variant']} | {r['questions']} | {r['em']:.3f} | {r['f1']:.3f} | "
+                     f"{r['f1_change']:+.3f} | {r['answer_in_text']:.3f} | {cp} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--questions", type=Path, default=SHARED / "questions-dev.jsonl")
+    p.add_argument("--corpus", type=Path, default=SHARED / "corpus.jsonl")
+    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--modes", nargs="+", default=["rag", "deep"], choices=["rag", "deep"])
+    p.add_argument("--concurrency", type=int, default=4)
+    p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ablation")
+    asyncio.run(main(p.parse_args()))
