@@ -2,6 +2,9 @@
 
     python bench/ablation.py [--limit 100] [--modes rag deep] [--concurrency 4] [--out bench/results/ablation]
 
+The questions are every k-th of the file (k = its size // --limit), so that each source dataset
+is represented in proportion (the dev file is sorted by dataset).
+
 Each variant turns one workaround off for the whole run by replacing its function, and answers the
 same questions as the shipped code ("all on"). Every variant shares one memo of the model's replies:
 decoding is greedy, so the same prompt gets the same reply, and a variant pays only for the prompts
@@ -24,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from agents import Settings  # noqa: E402
-from agents.evaluation import Evaluator, evaluate, load_questions, summarize  # noqa: E402
+from agents.evaluation import Evaluator, evaluate, load_questions, read_results, summarize  # noqa: E402
 from agents.llm.base import as_messages  # noqa: E402
 from agents.researcher import open_chat  # noqa: E402
 from agents.untrusted import instructions  # noqa: E402
@@ -74,7 +77,8 @@ class Memo:
 
 
 async def main(args: argparse.Namespace) -> None:
-    questions = load_questions(args.questions, args.limit)
+    every = load_questions(args.questions)
+    questions = every[:: max(1, len(every) // args.limit)][: args.limit]  # every k-th: each source dataset in proportion
     base = Settings.load(search_backend="local")
     corpus_db = args.out / "corpus.db"
     args.out.mkdir(parents=True, exist_ok=True)
@@ -83,35 +87,38 @@ async def main(args: argparse.Namespace) -> None:
     rows = []
     async with AsyncExitStack() as stack:
         memo = Memo(await open_chat(base, stack))
-        for name, patches in VARIANTS.items():
-            slug = name.split(" (")[0].replace(" ", "-").replace("/", "")
-            s = base.model_copy(update={"data_dir": args.out / f"data-{slug}"})
-            s.data_dir.mkdir(parents=True, exist_ok=True)
-            if not s.corpus_path.exists():
-                shutil.copy(corpus_db, s.corpus_path)
-            results_path = args.out / f"results-{slug}.jsonl"
-            with ExitStack() as patched:
-                for target, replacement in patches.items():
-                    patched.enter_context(mock.patch(target, replacement))
-                async with Evaluator(s, memo, LocalIndex(s.corpus_path)) as evaluator:
-                    for mode in args.modes:
-                        if mode != "deep" and name in DEEP_ONLY:
-                            continue
+        for mode in args.modes:  # every variant in rag first: it is cheap, deep is not
+            for name, patches in VARIANTS.items():
+                if mode != "deep" and name in DEEP_ONLY:
+                    continue
+                slug = name.split(" (")[0].replace(" ", "-").replace("/", "")
+                s = base.model_copy(update={"data_dir": args.out / f"data-{slug}"})
+                s.data_dir.mkdir(parents=True, exist_ok=True)
+                if not s.corpus_path.exists():
+                    shutil.copy(corpus_db, s.corpus_path)
+                results_path = args.out / f"results-{slug}.jsonl"
+                with ExitStack() as patched:
+                    for target, replacement in patches.items():
+                        patched.enter_context(mock.patch(target, replacement))
+                    async with Evaluator(s, memo, LocalIndex(s.corpus_path)) as evaluator:
                         asked = memo.asked
                         await evaluate(evaluator, mode, questions, results_path, concurrency=args.concurrency)
                         print(f"{name} / {mode}: {memo.asked - asked} new model calls", file=sys.stderr, flush=True)
-            from agents.evaluation import read_results
-
-            for mode, summary in summarize(read_results(results_path)).items():
-                a = summary["all"]
+                summary = summarize([r for r in read_results(results_path) if r.id in {q.id for q in questions}])
+                a = summary[mode]["all"]
                 rows.append({"variant": name, "mode": mode, "questions": a["questions"], "em": a["em"], "f1": a["f1"],
                              "answer_in_text": a["answer_in_text"], "citation_precision": a["citation_precision"],
                              "failures": a["failures"]})
+                write(args.out, len(questions), rows)
+    print(table(rows))
+
+
+def write(out: Path, questions: int, rows: list[dict]) -> None:
+    """ablation.json, rewritten after each variant (a long run can be read while it goes on)."""
     shipped = {r["mode"]: r["f1"] for r in rows if r["variant"] == "all on"}
     for r in rows:
         r["f1_change"] = round(r["f1"] - shipped[r["mode"]], 4)
-    (args.out / "ablation.json").write_text(json.dumps({"questions": len(questions), "rows": rows}, indent=2) + "\n")
-    print(table(rows))
+    (out / "ablation.json").write_text(json.dumps({"questions": questions, "rows": rows}, indent=2) + "\n")
 
 
 def table(rows: list[dict]) -> str:
