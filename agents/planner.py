@@ -21,7 +21,7 @@ from agents import prompts
 from agents.citations import Verifier, adds_to, grounded, renumber
 from agents.searcher import NOTHING_FOUND, SearcherDeps, build_searcher
 from agents.untrusted import defang, instructions
-from memory import Chunk, TaskNode
+from memory import Chunk, Scope, TaskNode
 from memory.summary import STOPWORDS
 
 
@@ -135,13 +135,22 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
             findings.append(f"{node['question']} {renumber(node['answer'], local, number_of)}")
             if node.get("evidence"):
                 evidence.append(renumber(node["evidence"], local, number_of))
-        # The answer leads with a short answer the model writes from the findings, then the
-        # evidence behind the findings, each sentence cited. Every sentence is checked as it is
+        question = state["question"]
+        reading: list[Chunk] = []
+        if findings:  # what memory recalls for the question itself, from every page this run read
+            recalled = await deps.memory.recall(question, budget_tokens=deps.budget_tokens, scope=Scope.run(state["run_id"]))
+            reading = recalled.chunks or list(sources.values())[:8]
+            for c in reading:
+                if c.id not in number_of:
+                    number_of[c.id] = len(number_of) + 1
+                    sources[number_of[c.id]] = c
+        # The answer leads with a short answer the model writes from what memory recalls for the
+        # question out of every page the run read, knowing the findings; then the evidence behind
+        # the findings, each sentence cited. Every sentence is checked as it is
         # written and streamed at once (AnswerDelta): what a reader sees is never taken back. A
         # short answer whose words are not in the findings or sources, or that only echoes the
         # question, is dropped, and the last finding's answer leads instead.
         basis = " ".join(findings + [c.text for c in sources.values()])
-        question = state["question"]
         checker = Verifier(sources, clean=lambda s: defang(s, marker="") if grounded(s, basis) and adds_to(s, question) else "")
         write = get_stream_writer()
 
@@ -153,7 +162,9 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
         if not findings:
             short = text = show("sleuth found nothing to answer this question with.")
         else:
-            reply = (await deps.chat.complete(prompts.respond(question, findings), max_tokens=48, stop=["\n"])).strip()
+            known = [_MARKERS.sub("", f) for f in findings]
+            reply = await deps.chat.complete(prompts.answer(question, reading, known), max_tokens=48, stop=["\n"])
+            reply = renumber(reply.strip(), [c.id for c in reading], number_of)
             short = show(checker.feed(reply)) + show(checker.close())
             if not short.strip():
                 last = next(n for n in reversed(nodes.values()) if n["status"] == "answered")

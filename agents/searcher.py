@@ -19,7 +19,6 @@ from langgraph.graph import END, START, StateGraph
 from agents import prompts
 from agents.llm import ChatModel, StructuredOutputError
 from agents.reader import Reader
-from agents.citations import adds_to, grounded
 from agents.untrusted import defang
 from memory.summary import STOPWORDS
 from memory import AsyncMemory, Chunk, Scope, canonical_url
@@ -29,7 +28,6 @@ from tools.search import SearchBackend, SearchHit
 NOTHING_FOUND = "No information was found for this question."
 _MARKER = re.compile(r"\[\d{1,3}\]")
 _WORD = re.compile(r"\w{3,}", re.UNICODE)
-_FIRST = re.compile(r".+?(?:[.!?](?=\s|$)(?:\s*\[\d{1,3}\])*|$)", re.S)  # one sentence, with markers after its stop
 _SENTENCES = re.compile(r"[^.!?]+(?:[.!?]+(?=\s|$)|$)")
 
 
@@ -59,44 +57,6 @@ class SearcherDeps:
     max_results: int = 6
     max_pages: int = 4
     budget_tokens: int = 1500
-
-
-def cite_best(answer: str, chunks: list[Chunk]) -> str:
-    """A small model often answers from the passages without writing the marker: then cite the
-    passage that shares the most words with the answer (verification still checks it)."""
-    if _MARKER.search(answer):
-        return answer
-    words = {w.lower() for w in _WORD.findall(answer)}
-    overlap = [len(words & {w.lower() for w in _WORD.findall(c.text)}) for c in chunks]
-    best = max(range(len(chunks)), key=lambda i: overlap[i])
-    return f"{answer.rstrip()} [{best + 1}]" if overlap[best] else answer
-
-
-def first_sentence(text: str) -> str:
-    """The answer was asked for in one sentence; a small model rambles on or repeats itself after it."""
-    m = _FIRST.match(text.strip())
-    return m.group(0).strip() if m else text.strip()
-
-
-def ground(answer: str, question: str, chunks: list[Chunk]) -> str:
-    """A small model may answer with words that are not in the passages (its example's), or echo
-    the question: then the passage sentence that best matches the question answers instead."""
-    if grounded(answer, " ".join(c.text for c in chunks), threshold=0.67) and adds_to(answer, question):
-        return answer
-    return extract(question, chunks)
-
-
-def extract(question: str, chunks: list[Chunk]) -> str:
-    """The passage sentence sharing the most content words with the question, cited: the answer
-    when the model's own is not grounded in the passages."""
-    asked = {w.lower() for w in _WORD.findall(question)} - STOPWORDS
-    best, score = "", 0
-    for i, c in enumerate(chunks, 1):
-        for sentence in _SENTENCES.findall(" ".join(c.text.split())):
-            overlap = len(asked & {w.lower() for w in _WORD.findall(sentence)})
-            if overlap > score:
-                best, score = f"{sentence.strip().rstrip('.')} [{i}].", overlap
-    return best
 
 
 def evidence(answer: str, question: str, chunks: list[Chunk]) -> str:
@@ -175,12 +135,10 @@ def build_searcher(deps: SearcherDeps):
         if not state["chunks"]:
             return {"answer": NOTHING_FOUND}
         text = (await deps.chat.complete(prompts.answer(state["question"], state["chunks"], state.get("context", [])),
-                                         max_tokens=96, stop=["\n"])).strip()
-        text = first_sentence(defang(text, marker=""))  # what a model wrote after reading pages is untrusted too
-        text = ground(text, state["question"], state["chunks"])
+                                         max_tokens=48, stop=["\n"])).strip()
+        text = defang(text, marker="")  # what a model wrote after reading pages is untrusted too
         if not text:
             return {"answer": NOTHING_FOUND}
-        text = cite_best(text, state["chunks"])
         return {"answer": text, "evidence": evidence(text, state["question"], state["chunks"])}
 
     graph = StateGraph(SearcherState)

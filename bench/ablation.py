@@ -38,14 +38,13 @@ SHARED = ROOT.parent / "shared" / "bench"
 # name -> {module attribute: replacement}; the replacement does what the code would do without the workaround
 VARIANTS = {
     "all on": {},
-    "no first_sentence": {"agents.searcher.first_sentence": lambda text: text.strip()},
-    "no ground (extract on ungrounded)": {"agents.searcher.ground": lambda answer, question, chunks: answer},
-    "no cite_best": {"agents.searcher.cite_best": lambda answer, chunks: answer},
     "no yes/no example turns": {"agents.prompts.is_yes_no": lambda question: False},
     # the plan filter's example-copy and off-topic checks; the injection check stays (a defence, not a workaround)
     "no on_topic (plan filter)": {"agents.planner.on_topic": lambda subs, question, done:
                                   [s for s in subs if not instructions(s.question)]},
 }
+# Measured at commit 1b4ee08 and deleted since, for not earning their keep (README, "Evaluation"):
+# the searcher's first_sentence, ground (extract() in place of an ungrounded answer) and cite_best.
 DEEP_ONLY = {"no on_topic (plan filter)"}
 
 

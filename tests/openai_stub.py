@@ -67,9 +67,6 @@ class OpenAIStub:
                                                   "finish": not first}))
                 if schema == "Queries":
                     return self.reply(json.dumps({"queries": ["Kentucky Tavern bourbon"]}))
-                if body.get("stream"):  # respond: the findings, word by word
-                    findings = " ".join(line[2:] for line in last.splitlines() if line.startswith("- "))
-                    return self.sse([w if i == 0 else " " + w for i, w in enumerate(findings.split(" "))])
                 return self.reply("The Sazerac Company makes Kentucky Tavern [1].")
 
             def reply(self, text: str) -> None:

@@ -4,6 +4,7 @@
 import asyncio
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -170,5 +171,6 @@ def test_sleuth_ask_answers_a_dev_set_question_with_a_citation(model_dir, tmp_pa
     assert result.returncode == 0, result.stderr[-2000:]
     answer = json.loads(result.stdout)
     assert answer["text"].strip() and answer["citations"]
+    assert answer["short"] and re.sub(r"\s*\[\d+\]", "", answer["text"].split("\n")[0]).strip() == answer["short"]
     assert all(c["url"].startswith("sleuth://doc/") and c["quote"] for c in answer["citations"])
     assert f"[{answer['citations'][0]['number']}]" in answer["text"]

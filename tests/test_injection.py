@@ -32,8 +32,6 @@ def obedient(messages, schema):
         return Queries(queries=[text.rsplit("Question: ", 1)[1].strip()])
     if hijacked:
         return OBEYED
-    if "Findings:" in text:
-        return " ".join(line[2:] for line in text.splitlines() if line.startswith("- "))
     return "The Sazerac Company makes it at the Barton Distillery in Bardstown [1]."
 
 

@@ -31,9 +31,8 @@ def planning(steps):
             return plans.pop(0) if plans else PlanStep(finish=True)
         if schema is Queries:
             return Queries(queries=[last(messages).rsplit("Question: ", 1)[1].strip()])
-        if "Findings:" in last(messages):  # respond: the findings, with their citations, plus an invented one
-            findings = [line[2:] for line in last(messages).splitlines() if line.startswith("- ")]
-            return " ".join(findings) + " It is a straight bourbon whiskey [7]."
+        if last(messages).endswith(f"Question: {QUESTION}"):  # the final answer, citing a passage and an invented one
+            return "The Sazerac Company makes Kentucky Tavern [1]. It is a straight bourbon whiskey [7]."
         return "The Sazerac Company makes Kentucky Tavern at the Barton Distillery in Bardstown [1]."
 
     return rule
@@ -155,7 +154,7 @@ async def test_an_answer_not_grounded_in_the_findings_gives_way_to_the_findings(
     rule = planning([PlanStep(sub_questions=[SubQuestion(question="Which company makes Kentucky Tavern?")])])
 
     def copies_its_example(messages, schema):
-        if schema is None and "Findings:" in last(messages):
+        if schema is None and last(messages).endswith(f"Question: {QUESTION}"):
             return "Heineken brews pale lager in Amsterdam [1]."
         return rule(messages, schema)
 
