@@ -1,11 +1,12 @@
 """Every prompt sleuth sends, in one place and versioned with the code.
 
-The prompts must work with the embedded default model, a 270M *base* model: so they are short,
-few-shot, extractive, and every structured reply is requested under a JSON schema (constrained
-decoding), never trusted to free text. Free-text few-shot examples are earlier turns of the
-conversation, so a base model (through sleuth's plain chat format) and an instruction-tuned model
-(through its chat template) both continue the pattern with one line.
-"""
+The prompts must work with the embedded default model, Qwen2.5-Coder-0.5B-Instruct, and still
+with a base model: so they are short, few-shot and extractive, and every structured reply is
+requested under a JSON schema (constrained decoding), never trusted to free text. Few-shot examples
+are earlier turns of the conversation, rendered by the model's chat template (sleuth's plain chat
+format for a base model), so the model continues the pattern with one line. Answers are short
+phrases (a name, a date, yes or no) citing their passages as [n]; the explanation is built from the
+passages themselves (`agents.searcher.evidence`), not written by the model."""
 
 import re
 from typing import Annotated

@@ -163,7 +163,8 @@ def test_sleuth_ask_answers_a_dev_set_question_with_a_citation(model_dir, tmp_pa
     question = json.loads((SAMPLE_CORPUS.parent / "questions.jsonl").read_text().splitlines()[0])
     (tmp_path / "data" / "models").mkdir(parents=True)
     (tmp_path / "data" / "models" / model_dir.name).symlink_to(model_dir)
-    env = {**os.environ, "SLEUTH_DATA_DIR": str(tmp_path / "data"), "SLEUTH_CONFIG": str(tmp_path / "none.toml")}
+    env = {**os.environ, "SLEUTH_DATA_DIR": str(tmp_path / "data"), "SLEUTH_CONFIG": str(tmp_path / "none.toml"),
+           "SLEUTH_SERVE_URL": "http://127.0.0.1:9/v1"}  # the in-process engine, even beside a running `sleuth serve`
     subprocess.run([sys.executable, "-m", "cli", "index", "add", str(SAMPLE_CORPUS)], env=env, check=True,
                    capture_output=True)
     result = subprocess.run([sys.executable, "-m", "cli", "ask", "--search", "local", "--json", question["question"]],
