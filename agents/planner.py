@@ -170,8 +170,8 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
                 last = next(n for n in reversed(nodes.values()) if n["status"] == "answered")
                 local = [c["id"] for c in last.get("chunks", [])]
                 short = show(checker.feed(renumber(last["answer"], local, number_of))) + show(checker.close())
-            if evidence:
-                show(checker.feed("\n\n" + " ".join(evidence)))
+            if evidence:  # two sub-questions may rest on the same sentence: it is said once
+                show(checker.feed("\n\n" + " ".join(dict.fromkeys(evidence))))
                 show(checker.close())
             text = checker.result.text
         checked = checker.result
