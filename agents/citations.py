@@ -41,6 +41,11 @@ class Checked:
     unsupported: list[int] = field(default_factory=list)
 
 
+def strip_markers(text: str) -> str:
+    """The text without its [n] markers (and the spaces before them): a short answer as scored."""
+    return re.sub(r"\s*\[\d{1,3}\]", "", text).strip()
+
+
 def lexical_support(sentence: str, chunk: Chunk, threshold: float = 0.5) -> bool:
     """At least `threshold` of the sentence's content words (numbers included) occur in the chunk."""
     return grounded(sentence, chunk.text, threshold)

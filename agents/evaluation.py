@@ -24,7 +24,7 @@ from statistics import mean
 from pydantic import BaseModel, Field, ValidationError
 
 from agents import prompts
-from agents.citations import verify
+from agents.citations import strip_markers, verify
 from agents.llm import ChatModel, LLMUnavailable, counting
 from agents.planner import Limits
 from agents.reader import Reader
@@ -173,7 +173,7 @@ class Evaluator:
             return "", "", [], self.memory.tasks.pages_read(run_id)
         checked = verify(f"{out['answer']}\n{out.get('evidence', '')}".strip(), dict(enumerate(out["chunks"], 1)))
         citations = [{"number": c.number, "url": c.url, "title": c.title, "quote": c.quote} for c in checked.citations]
-        return _MARKER.sub("", out["answer"]).strip(), checked.text, citations, self.memory.tasks.pages_read(run_id)
+        return strip_markers(out["answer"]), checked.text, citations, self.memory.tasks.pages_read(run_id)
 
     async def _deep(self, q: Question) -> tuple[str, str, list[dict], list]:
         answer = await self._researcher.aask(q.question, thread_id=f"deep-{q.id}")

@@ -18,7 +18,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
 from agents import prompts
-from agents.citations import Verifier, adds_to, grounded, renumber
+from agents.citations import Verifier, adds_to, grounded, renumber, strip_markers
 from agents.searcher import NOTHING_FOUND, SearcherDeps, build_searcher
 from agents.untrusted import defang, instructions
 from memory import Chunk, Scope, TaskNode
@@ -162,7 +162,7 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
         if not findings:
             short = text = show("sleuth found nothing to answer this question with.")
         else:
-            known = [_MARKERS.sub("", f) for f in findings]
+            known = [strip_markers(f) for f in findings]
             reply = await deps.chat.complete(prompts.answer(question, reading, known), max_tokens=48, stop=["\n"])
             reply = renumber(reply.strip(), [c.id for c in reading], number_of)
             short = show(checker.feed(reply)) + show(checker.close())
@@ -175,7 +175,7 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
                 show(checker.close())
             text = checker.result.text
         checked = checker.result
-        return {"answer": text, "short": _MARKERS.sub("", short).strip(), "citations": [asdict(c) for c in checked.citations],
+        return {"answer": text, "short": strip_markers(short), "citations": [asdict(c) for c in checked.citations],
                 "removed": checked.removed, "unsupported": checked.unsupported}
 
     graph = StateGraph(PlannerState)
@@ -198,9 +198,6 @@ def on_topic(subs: list, question: str, done: list) -> list:
     copied = _words(" ".join(prompts.PLAN_EXAMPLE_TEXT)) - words
     return [s for s in subs if _words(s.question) & words and not _words(s.question) & copied
             and not instructions(s.question)]
-
-
-_MARKERS = re.compile(r"\s*\[\d{1,3}\]")
 
 
 def same_question(a: str, b: str) -> bool:
