@@ -188,7 +188,7 @@ async def open_chat(s: Settings, stack: AsyncExitStack, prepare: Callable[[Setti
     if url:
         if not s.llm_url:
             log.warning("sleuth: using the sleuth serve at %s (model %s); no engine started here", url, s.model)
-        chat = OpenAIChat(url, s.model)
+        chat = OpenAIChat(url, s.model, timeout=s.llm_timeout)
         stack.push_async_callback(chat.aclose)
         return chat
     from agents.llm import LocalChat

@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     recall_budget: int = Field(2000, ge=100)
     model: str = DEFAULT  # a catalogue name (`sleuth model list`), a checkpoint folder or a Hugging Face id
     llm_url: str | None = None  # an OpenAI-compatible server to use instead of the in-process engine
+    llm_timeout: float = Field(300.0, gt=0)  # seconds one request to an LLM server may take, its queue included
     serve_url: str = "http://127.0.0.1:8000/v1"  # where `sleuth serve` listens by default; used when it serves `model`
     max_model_len: int = Field(32768, ge=256)
     kv_cache_gb: float = Field(1.0, gt=0)
