@@ -16,7 +16,7 @@ import time
 import uuid
 from datetime import timedelta
 from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -87,6 +87,8 @@ class Researcher:
         self._chat = chat
         self._search = search
         self.limits = limits
+        self._saver: tuple[Any, asyncio.Future] | None = None  # the checkpointer the runs of the moment share
+        self._saver_users = 0
 
     def ask(self, question: str, **kwargs: Any) -> Answer:
         return asyncio.run(self.aask(question, **kwargs))
@@ -122,8 +124,6 @@ class Researcher:
 
     async def _run(self, memory: Memory, question: str, thread_id: str, run_id: str, resume: bool,
                    calls: list[CallRecord]) -> AsyncIterator[Event]:
-        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
         s = self.settings
         amem = AsyncMemory(memory)
         started = time.perf_counter()
@@ -136,7 +136,7 @@ class Researcher:
             reader = Reader(fetcher, amem, freshness=timedelta(hours=s.freshness_hours))
             deps = SearcherDeps(chat=chat, search=search, reader=reader, memory=amem, budget_tokens=s.recall_budget)
             s.data_dir.mkdir(parents=True, exist_ok=True)
-            saver = await stack.enter_async_context(AsyncSqliteSaver.from_conn_string(str(s.data_dir / "checkpoints.db")))
+            saver = await stack.enter_async_context(self._checkpointer())
             graph = build_planner(deps, self.limits, checkpointer=saver)
             config = {"configurable": {"thread_id": run_id}, "recursion_limit": 100}
             if resume and (await graph.aget_state(config)).values:
@@ -176,6 +176,27 @@ class Researcher:
             await amem.tasks.finish_run(run_id, "done")
             await amem.conversations.add_turn(thread_id, answer.question, answer.text, answer.sources)
             yield Event(type="Done", data={"answer": answer.model_dump(mode="json")})
+
+
+    @asynccontextmanager
+    async def _checkpointer(self) -> AsyncIterator[Any]:
+        """One checkpoint connection for all the runs of the moment: two connections writing the
+        same SQLite file from one process can fail with "database is locked" (langgraph #8136)."""
+        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+        if self._saver_users == 0:  # counted before any await: a run that starts meanwhile shares it
+            opener = AsyncSqliteSaver.from_conn_string(str(self.settings.data_dir / "checkpoints.db"))
+            self._saver = (opener, asyncio.ensure_future(opener.__aenter__()))
+        self._saver_users += 1
+        opener, opened = self._saver
+        try:
+            yield await asyncio.shield(opened)
+        finally:
+            self._saver_users -= 1
+            if self._saver_users == 0:
+                self._saver = None
+                if opened.done() and not opened.cancelled() and opened.exception() is None:
+                    await opener.__aexit__(None, None, None)
 
 
 async def open_chat(s: Settings, stack: AsyncExitStack, prepare: Callable[[Settings], str] | None = None) -> ChatModel:
