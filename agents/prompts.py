@@ -1,6 +1,6 @@
 """Every prompt sleuth sends, in one place and versioned with the code.
 
-The prompts must work with the embedded default model, Qwen2.5-Coder-1.5B-Instruct, and still
+The prompts must work with the embedded default model, Qwen2.5-Coder-0.5B-Instruct, and still
 with a base model: so they are short, few-shot and extractive, and every structured reply is
 requested under a JSON schema (constrained decoding), never trusted to free text. Few-shot examples
 are earlier turns of the conversation, rendered by the model's chat template (sleuth's plain chat
