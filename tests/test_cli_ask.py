@@ -84,7 +84,7 @@ def test_ctrl_c_keeps_the_run_and_resume_finishes_it(sleuth, data_dir):
         assert resumed.returncode == 0, resumed.stderr
         assert "Sazerac Company makes Kentucky Tavern [1]" in resumed.stdout and "sleuth://doc/" in resumed.stdout
         plans = [r for r in stub.requests if r.get("response_format", {}).get("json_schema", {}).get("name") == "PlanStep"]
-        assert sum(p["messages"][-1]["content"].endswith("(nothing yet)") for p in plans) == 1  # not planned again
+        assert sum(p["messages"][-1]["content"].endswith("(nothing yet)\n") for p in plans) == 1  # not planned again
         assert json.loads(sleuth("history", "--json").stdout)[0]["status"] == "done"
     finally:
         stub.stop()
