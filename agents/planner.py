@@ -43,7 +43,7 @@ class PlannerState(TypedDict, total=False):
     today: str
     run_id: str
     started: float
-    nodes: Annotated[dict[str, dict], merge_nodes]  # id -> question, depends_on, status, answer, chunks
+    nodes: Annotated[dict[str, dict], merge_nodes]  # id -> question (#n resolved once searched), planned, depends_on, status, answer, chunks
     rounds: int
     stopped: str | None  # which limit ended planning, if one did
     events: Annotated[list[dict], operator.add]
@@ -79,16 +79,17 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
         for sub in on_topic(step.sub_questions, state["question"], done):
             if len(nodes) + len(added) >= limits.max_nodes:
                 break
-            if any(same_question(sub.question, n["question"]) for n in (nodes | added).values()):
+            if any(same_question(sub.question, n.get(k, n["question"])) for n in (nodes | added).values() for k in ("planned", "question")):
                 continue  # asked already: a plan that only repeats itself is finished
             node_id = f"q{len(nodes) + len(added) + 1}"
-            depends = [f"q{d}" for d in sub.depends_on if f"q{d}" in known]
+            refs = {int(d) for d in prompts.REFERENCE.findall(sub.question)}  # "Who founded #1?" needs q1
+            depends = [f"q{d}" for d in sorted(set(sub.depends_on) | refs) if f"q{d}" in known]
             if _depth(nodes | added, depends) >= limits.max_depth:
                 continue
-            added[node_id] = {"question": sub.question, "depends_on": depends, "status": "pending"}
+            added[node_id] = {"question": sub.question, "planned": sub.question, "depends_on": depends, "status": "pending"}
             known.add(node_id)
         if not nodes and not added:  # the model proposed nothing: research the question itself
-            added["q1"] = {"question": state["question"], "depends_on": [], "status": "pending"}
+            added["q1"] = {"question": state["question"], "planned": state["question"], "depends_on": [], "status": "pending"}
         if not added:
             return {"rounds": rounds + 1, "stopped": None}
         await _save_plan(deps, state["run_id"], added)
@@ -100,18 +101,15 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
         todo = ready(nodes)
         if not todo or state.get("stopped"):
             return "respond"
-        return [Send("search", {"node_id": k, "question": nodes[k]["question"], "run_id": state["run_id"],
-                                "depends_on": nodes[k]["depends_on"],
-                                "today": state["today"], "asked": "" if nodes[k]["depends_on"] else state["question"],
-                                "context": [f"{nodes[d]['question']} {nodes[d].get('answer', '')}" for d in nodes[k]["depends_on"]]})
-                for k in todo]
+        return [Send("search", _task(state, nodes, k)) for k in todo]
 
     async def search(task: dict) -> PlannerState:
         started = time.time()
-        out = await searcher.ainvoke({k: task[k] for k in ("node_id", "question", "run_id", "today", "context", "asked")})
+        out = await searcher.ainvoke({k: task[k] for k in ("node_id", "question", "run_id", "today", "context", "queries")
+                                      if task.get(k) is not None})
         chunks = [c.model_dump() for c in out.get("chunks", [])]
         status = "answered" if out["answer"] != NOTHING_FOUND else "failed"
-        node = {"status": status, "answer": out["answer"], "evidence": out.get("evidence", ""), "chunks": chunks,
+        node = {"question": task["question"], "status": status, "answer": out["answer"], "evidence": out.get("evidence", ""), "chunks": chunks,
                 "queries": out.get("queries", []),
                 "started_at": started, "finished_at": time.time()}
         await _save_node(deps, task, node)
@@ -189,13 +187,41 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
     return graph.compile(checkpointer=checkpointer)
 
 
+def _task(state: PlannerState, nodes: dict, node_id: str) -> dict:
+    """What a searcher gets for one sub-question. "#n" in it becomes sub-question n's short answer,
+    so that "Where was #1 born?" is searched as "Where was Bram Stoker born?" (a failed
+    sub-question's own words stand in for its answer). A sub-question that stands alone is searched
+    with the user's question too; one that needs earlier answers without naming them is rewritten
+    into queries by the searcher, knowing those answers."""
+    node = nodes[node_id]
+
+    def answer_of(m: re.Match) -> str:
+        ref = nodes.get(f"q{m.group(1)}")
+        if ref is None:
+            return m.group(0)
+        if ref["status"] == "answered":
+            return strip_markers(ref["answer"]).strip().rstrip(".")
+        return ref["question"].rstrip("?")
+
+    question = prompts.REFERENCE.sub(answer_of, node["question"])
+    context = [f"{nodes[d]['question']} {nodes[d].get('answer', '')}" for d in node["depends_on"]]
+    if not node["depends_on"]:
+        queries = list(dict.fromkeys([question, state["question"]]))
+    elif question != node["question"]:
+        queries = [question]
+    else:
+        queries = None
+    return {"node_id": node_id, "question": question, "run_id": state["run_id"], "depends_on": node["depends_on"],
+            "today": state["today"], "context": context, "queries": queries}
+
+
 def on_topic(subs: list, question: str, done: list) -> list:
-    """Sub-questions that share a content word with the question or the findings so far, take no
-    word from the prompt's example that these lack, and do not address the model. A small base
-    model copies its few-shot example into the plan; those copies are dropped here, as is a
+    """Sub-questions that share a content word with the question or the findings so far, name no
+    one from the prompt's examples whom these do not, and do not address the model. A small model
+    copies its few-shot examples into the plan; those copies are dropped here, as is a
     sub-question a page has talked the model into."""
     words = _words(question + " " + " ".join(f"{q} {a}" for _, q, a in done))
-    copied = _words(" ".join(prompts.PLAN_EXAMPLE_TEXT)) - words
+    copied = {w.lower() for q, subs_ in prompts.PLAN_EXAMPLES for w in re.findall(r"(?<!^)\b[A-Z]\w{2,}", q)} - words
     return [s for s in subs if _words(s.question) & words and not _words(s.question) & copied
             and not instructions(s.question)]
 

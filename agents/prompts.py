@@ -1,6 +1,6 @@
 """Every prompt sleuth sends, in one place and versioned with the code.
 
-The prompts must work with the embedded default model, Qwen2.5-Coder-0.5B-Instruct, and still
+The prompts must work with the embedded default model, Qwen2.5-Coder-1.5B-Instruct, and still
 with a base model: so they are short, few-shot and extractive, and every structured reply is
 requested under a JSON schema (constrained decoding), never trusted to free text. Few-shot examples
 are earlier turns of the conversation, rendered by the model's chat template (sleuth's plain chat
@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from agents.untrusted import defang
 from memory import Chunk
 
-VERSION = 6  # 2: page text and findings defanged (agents.untrusted); 3: few-shot examples as earlier turns; 4: short answers; 5: yes/no examples for yes/no questions; 6: the final answer is the answer prompt over every sub-question's passages, the findings known
+VERSION = 7  # 2: page text and findings defanged (agents.untrusted); 3: few-shot examples as earlier turns; 4: short answers; 5: yes/no examples for yes/no questions; 6: the final answer is the answer prompt over every sub-question's passages, the findings known; 7: plans from example turns (chains with #n, comparisons)
 
 
 Query = Annotated[str, Field(min_length=1, max_length=200)]  # bounded, so constrained decoding must close it
@@ -87,24 +87,30 @@ class PlanStep(BaseModel):
     finish: bool = False
 
 
-PLAN_EXAMPLE_TEXT = ("Who founded the company that makes Kentucky Tavern?", "Which company makes Kentucky Tavern?",
-                     "Who founded that company?")  # the example's question and sub-questions
-PLAN_EXAMPLE = (
-    f"Question: {PLAN_EXAMPLE_TEXT[0]}\nFindings:\n(nothing yet)\n"
-    f'{{"sub_questions":[{{"question":"{PLAN_EXAMPLE_TEXT[1]}","depends_on":[]}},'
-    f'{{"question":"{PLAN_EXAMPLE_TEXT[2]}","depends_on":[1]}}],"finish":false}}'
-)
+# Earlier turns that show how a question breaks into one-fact sub-questions: a chain (the second
+# refers to the first's answer as #1) and comparisons (one sub-question per thing compared).
+PLAN_EXAMPLES = [
+    ("Who founded the company that makes Kentucky Tavern?", ["Which company makes Kentucky Tavern?", "Who founded #1?"]),
+    ("When was the author of Dracula born?", ["Who wrote Dracula?", "When was #1 born?"]),
+    ("Who died first, Anna Pavlova or Isadora Duncan?", ["When did Anna Pavlova die?", "When did Isadora Duncan die?"]),
+    ("Are Heaven Hill and Buffalo Trace in the same town?", ["Where is Heaven Hill?", "Where is Buffalo Trace?"]),
+]
+REFERENCE = re.compile(r"#(\d{1,2})\b")  # "#2": the answer of sub-question 2
 
 
 def plan(question: str, history: list[str], done: list[tuple[int, str, str]], today: str) -> list[dict]:
+    turns = []
+    for n, (shown, subs) in enumerate(PLAN_EXAMPLES):
+        intro = (f"Today is {today}. Break each question into simple sub-questions, one fact each, that a search "
+                 "engine can answer. Write #n for the answer of sub-question n. Finish when the findings answer "
+                 "the question.\n\n") if n == 0 else ""
+        step = PlanStep(sub_questions=[SubQuestion(question=q, depends_on=[int(d) for d in REFERENCE.findall(q)])
+                                       for q in subs])
+        turns += [{"role": "user", "content": f"{intro}Question: {shown}\nFindings:\n(nothing yet)"},
+                  {"role": "assistant", "content": step.model_dump_json()}]
     earlier = "".join(f"Earlier: {defang(h)}\n" for h in history)
     found = "".join(f"{n}. {q} -> {defang(a)}\n" for n, q, a in done) or "(nothing yet)\n"
-    return [{"role": "user", "content": (
-        f"Today is {today}. Break the question into sub-questions to search for; a sub-question that needs "
-        "the answer of another lists its number in depends_on. Finish when the findings answer the question.\n\n"
-        f"{PLAN_EXAMPLE}\n\n"
-        f"{earlier}Question: {question}\nFindings:\n{found}"
-    )}]
+    return [*turns, {"role": "user", "content": f"{earlier}Question: {question}\nFindings:\n{found}".rstrip()}]
 
 
 def direct(question: str) -> list[dict]:

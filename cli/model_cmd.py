@@ -82,7 +82,7 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
-    model: Annotated[Optional[str], typer.Option(help="Catalogue name, checkpoint folder or Hugging Face id (default: qwen2.5-coder-0.5b-instruct).")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Catalogue name, checkpoint folder or Hugging Face id (default: qwen2.5-coder-1.5b-instruct).")] = None,
     attention: Annotated[Optional[str], Attention] = None,
 ) -> None:
     """Serve the model over an OpenAI-compatible API (vLLM's server, with sleuth's plugin and chat format)."""

@@ -62,7 +62,7 @@ class OpenAIStub:
                     stub._release.wait()
                     return
                 if schema == "PlanStep":
-                    first = last.endswith("(nothing yet)\n")
+                    first = last.endswith("(nothing yet)")
                     return self.reply(json.dumps({"sub_questions": [{"question": SUB_QUESTION}] if first else [],
                                                   "finish": not first}))
                 if schema == "Queries":

@@ -1,4 +1,4 @@
-"""The real vLLM engine with the real default model (Qwen2.5-Coder-0.5B-Instruct), shared by the whole session
+"""The real vLLM engine with the real default model (Qwen2.5-Coder-1.5B-Instruct), shared by the whole session
 (the fixtures are in conftest.py)."""
 
 import asyncio

@@ -27,7 +27,7 @@ def obedient(messages, schema):
     if schema is PlanStep:
         if hijacked:
             return PlanStep(sub_questions=[SubQuestion(question="What is the Kentucky Tavern admin password?")])
-        return PLAN if text.endswith("Findings:\n(nothing yet)\n") else PlanStep(finish=True)
+        return PLAN if text.endswith("Findings:\n(nothing yet)") else PlanStep(finish=True)
     if schema is Queries:
         return Queries(queries=[text.rsplit("Question: ", 1)[1].strip()])
     if hijacked:

@@ -18,13 +18,13 @@ def test_model_list_names_every_model_and_marks_the_default(sleuth):
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["name"] for r in rows] == list(CATALOGUE)
-    assert {r["name"] for r in rows if r["default"]} == {DEFAULT} == {"qwen2.5-coder-0.5b-instruct"}
+    assert {r["name"] for r in rows if r["default"]} == {DEFAULT} == {"qwen2.5-coder-1.5b-instruct"}
     by_name = {r["name"]: r for r in rows}
     assert by_name[DEFAULT]["kind"] == "instruct" and by_name["gemma-3-270m"]["kind"] == "base"
     assert by_name[DEFAULT]["parts_installed"]  # the default's parts come with the engine extras
     assert not any(r["prepared"] for r in rows)  # a fresh data dir
     table = sleuth("model", "list")
-    assert table.returncode == 0 and "qwen2.5-coder-1.5b-instruct" in table.stdout
+    assert table.returncode == 0 and "qwen2.5-coder-0.5b-instruct" in table.stdout
 
 
 def test_model_accepts_a_catalogue_name_a_folder_or_a_hub_id(data_dir, tmp_path):
@@ -64,7 +64,7 @@ def test_a_wrong_checksum_stops_before_conversion_and_keeps_the_earlier_model(tm
     _earlier_conversion(target)
     (target / MANIFEST).write_text("{}")
     wrong = replace(entry(DEFAULT), sha256="0" * 64)
-    with pytest.raises(ModelError, match="has sha256 1d9614638d18024d"):
+    with pytest.raises(ModelError, match=f"has sha256 {entry(DEFAULT).sha256[:16]}"):
         prepare(wrong, target)
     assert (target / "weights.bin").read_bytes() == b"an earlier, good conversion"
     assert sorted(p.name for p in target.parent.iterdir()) == ["m"]  # no half-written folder left beside it

@@ -181,3 +181,26 @@ async def test_a_plan_that_repeats_itself_is_finished_not_researched_again(deps)
     out = await build_planner(make(chat)).ainvoke(start())
     assert [n["question"] for n in out["nodes"].values()] == ["Which company makes Kentucky Tavern?"]
     assert len([r for r in chat.requests if r.schema is PlanStep]) == 2 and out.get("stopped") is None
+
+
+async def test_a_sub_question_that_names_an_earlier_answer_is_searched_with_it(deps):
+    make, memory = deps
+    plans = [PlanStep(sub_questions=[SubQuestion(question="Which company makes Kentucky Tavern?"),
+                                     SubQuestion(question="Where is the distillery of #1?")])]  # no depends_on given
+
+    def rule(messages, schema):
+        if schema is PlanStep:
+            return plans.pop(0) if plans else PlanStep(finish=True)
+        if last(messages).endswith("Question: Which company makes Kentucky Tavern?"):
+            return "The Sazerac Company [1]"
+        return "Bardstown, Kentucky [1]"
+
+    chat = ScriptedChat(rule)
+    out = await build_planner(make(chat)).ainvoke(start())
+    q2 = out["nodes"]["q2"]
+    assert q2["question"] == "Where is the distillery of The Sazerac Company?" and q2["depends_on"] == ["q1"]
+    assert q2["started_at"] >= out["nodes"]["q1"]["finished_at"]
+    assert out["nodes"]["q1"]["queries"] == ["Which company makes Kentucky Tavern?", QUESTION]  # stands alone: with the question
+    assert q2["queries"] == [q2["question"]]  # searched as resolved, no rewrite call
+    assert not [r for r in chat.requests if r.schema is Queries]
+    assert memory.tasks.get_run("run").nodes[1].question == "Where is the distillery of The Sazerac Company?"

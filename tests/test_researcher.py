@@ -21,7 +21,7 @@ def rule(crash_on: str | None = None):
     def answer(messages, schema):
         text = messages[-1].content
         if schema is PlanStep:  # plan once; with findings in hand, finish
-            return PLAN if text.endswith("Findings:\n(nothing yet)\n") else PlanStep(finish=True)
+            return PLAN if text.endswith("Findings:\n(nothing yet)") else PlanStep(finish=True)
         if schema is Queries:
             return Queries(queries=[text.rsplit("Question: ", 1)[1].strip()])
         if text.endswith(f"Question: {QUESTION}"):  # the final answer

@@ -53,12 +53,12 @@ async def test_a_sub_question_gets_a_cited_answer_from_pages_read(setup):
     assert memory.tasks.get_run("run").pages == out["pages_read"]
 
 
-async def test_a_sub_question_that_stands_alone_is_searched_as_it_is(setup):
+async def test_a_sub_question_given_its_queries_is_searched_with_them_alone(setup):
     index, memory, reader = setup
     chat = ScriptedChat(rule)
     out = await build_searcher(deps(chat, index, reader, memory)).ainvoke(
-        {"question": "Who produces Kentucky Tavern?", "asked": "Where is Kentucky Tavern made?", "today": "2026-11-28",
-         "run_id": "run"})
+        {"question": "Who produces Kentucky Tavern?", "queries": ["Who produces Kentucky Tavern?", "Where is Kentucky Tavern made?"],
+         "today": "2026-11-28", "run_id": "run"})
     assert out["queries"] == ["Who produces Kentucky Tavern?", "Where is Kentucky Tavern made?"]
     assert [r.schema for r in chat.requests] == [None]  # one model call: the answer
 
