@@ -177,7 +177,6 @@ class Researcher:
             await amem.conversations.add_turn(thread_id, answer.question, answer.text, answer.sources)
             yield Event(type="Done", data={"answer": answer.model_dump(mode="json")})
 
-
     @asynccontextmanager
     async def _checkpointer(self) -> AsyncIterator[Any]:
         """One checkpoint connection for all the runs of the moment: two connections writing the
