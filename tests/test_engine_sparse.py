@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from tests.conftest import on_loop
+from tests.conftest import SPARSE_FROM, on_loop
 from tools.search import SAMPLE_CORPUS
 
 pytestmark = pytest.mark.engine
@@ -46,7 +46,9 @@ def assert_close(dense, sparse, what) -> None:
     """The dense engine's next token is among the sparse engine's 5 most likely, with a
     log-probability within 2 of its best. Not token equality: the sparse engine runs vLLM's generic
     CPU kernel where the dense one may run the AMX kernel (see backends/cpu.py), and bf16
-    arithmetic flips near-ties; a broken attention path scatters both tokens and probabilities."""
+    arithmetic flips near-ties; a broken attention path scatters both tokens and probabilities.
+    Measured with the 1.5B (2026-12-02, every prompt here): the dense token was the sparse engine's
+    best each time, with the runner-up 0.6 to 2.1 below it."""
     first = sparse.logprobs[0]
     assert dense.token_ids[0] in first, (what, dense.token_ids[0], first)
     assert max(first.values()) - first[dense.token_ids[0]] < 2.0, (what, first)
@@ -59,7 +61,7 @@ def routed_records(probe) -> list[dict]:
 
 def test_below_the_thresholds_nothing_is_routed_and_the_output_agrees_with_dense(engine, sparse_engine, probe):
     before = len(routed_records(probe))
-    for prompt in [*SHORT, long_prompt(engine[0].tokenizer, 3000, seed=0)]:
+    for prompt in [*SHORT, long_prompt(engine[0].tokenizer, SPARSE_FROM - 100, seed=0)]:
         dense = on_loop(engine)(engine[0].generate(prompt, max_tokens=4))
         sparse = on_loop(sparse_engine)(sparse_engine[0].generate(prompt, max_tokens=4, logprobs=5))
         assert_close(dense, sparse, prompt if isinstance(prompt, str) else len(prompt))
@@ -70,7 +72,7 @@ def test_long_prompts_keep_the_dense_next_token_among_the_sparse_engines_best(en
     """Sparse attention is approximate and bf16 flips near-ties, so the first token itself is not
     compared; the dense engine's choice must stay among the sparse engine's 5 most likely tokens,
     with a log-probability close to the sparse engine's best (a broken path scatters both)."""
-    for length, seed in ((4096, 1),):
+    for length, seed in ((SPARSE_FROM, 1),):
         prompt = long_prompt(engine[0].tokenizer, length, seed)
         assert len(prompt) == length
         dense = on_loop(engine)(engine[0].generate(prompt, max_tokens=4))
@@ -84,7 +86,7 @@ def test_short_requests_batched_with_a_routed_one_get_the_dense_output(engine, s
     """While a long prompt is prefilled (FlexPrefill) and decoded (HCAM), short requests share its
     steps; vLLM's kernel runs them as their own smaller batch, and their output must agree with
     what the dense engine gives for the same batch."""
-    long = long_prompt(engine[0].tokenizer, 4096, seed=4)
+    long = long_prompt(engine[0].tokenizer, SPARSE_FROM, seed=4)
 
     def batch(e, **kw):
         return on_loop(e)(e[0].generate(long, max_tokens=8), *(e[0].generate(p, max_tokens=4, **kw) for p in SHORT))
