@@ -68,6 +68,30 @@ async def test_loopback_is_refused_unless_the_user_allows_it(server):
         assert (await allowed.fetch(server.url + "/article")).ok
 
 
+# IPv6 forms that carry an IPv4 address, each reaching loopback, a private or a metadata address.
+EMBEDDED_PRIVATE = ["::ffff:127.0.0.1", "::127.0.0.1", "::ffff:0:10.0.0.1", "2002:7f00:1::1", "2002:a9fe:a9fe::",
+                    "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "2001:0:4136:e378:8000:63bf:80ff:fffe"]  # Teredo, client 127.0.0.1
+METADATA_OUTSIDE_PRIVATE = ["192.0.0.192", "168.63.129.16", "100.100.100.200"]  # Oracle, Azure, Alibaba
+
+
+@pytest.mark.parametrize("address", EMBEDDED_PRIVATE + METADATA_OUTSIDE_PRIVATE)
+async def test_embedded_ipv4_and_metadata_addresses_are_refused_before_connecting(address):
+    host = f"[{address}]" if ":" in address else address
+    async with Fetcher(FAST) as default:
+        page = await default.fetch(f"http://{host}:9/latest/meta-data/")
+    assert not page.ok and page.text == "" and "non-public" in page.error, page.error
+
+
+def test_embedded_ipv4_is_judged_by_the_embedded_address():
+    import ipaddress
+
+    policy = AddressPolicy()
+    public = ["2002:808:808::1", "64:ff9b::808:808", "2001:0:4136:e378:8000:63bf:f7f7:f7f7", "::ffff:8.8.8.8"]
+    assert all(policy.permits(ipaddress.ip_address(a)) for a in public)  # 8.8.8.8 inside each form
+    assert not any(policy.permits(ipaddress.ip_address(a)) for a in EMBEDDED_PRIVATE + METADATA_OUTSIDE_PRIVATE)
+    assert AddressPolicy(allow_private=True).permits(ipaddress.ip_address("2002:7f00:1::1"))
+
+
 async def test_only_http_and_https_schemes(server, fetcher):
     for url in ("file:///etc/passwd", "ftp://example.org/x", server.url + "/to-ftp"):
         page = await fetcher.fetch(url)

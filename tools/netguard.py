@@ -1,5 +1,6 @@
 """SSRF protection: refuse to connect to loopback, private, link-local, multicast or reserved
-addresses unless the user allowed them.
+addresses, and to cloud metadata services, unless the user allowed them; an IPv6 address that
+embeds an IPv4 address (mapped, compatible, 6to4, NAT64, Teredo) is judged by the embedded one.
 
 The check runs where the socket is opened (an httpcore network backend), on the address actually
 connected to, so it holds for every redirect hop and cannot be dodged by DNS that answers
@@ -19,6 +20,33 @@ from tools.errors import BlockedAddress, FetchError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
+# Cloud instance-metadata services (credentials live there). Some sit outside the private ranges:
+# Oracle's in 192.0.0.0/24, Azure's wire server on a public address, Alibaba's in shared space.
+METADATA = frozenset(map(ipaddress.ip_address, (
+    "169.254.169.254", "169.254.170.2", "169.254.169.123", "100.100.100.200", "192.0.0.192",
+    "168.63.129.16", "fd00:ec2::254",
+)))
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
+
+
+def embedded_ipv4(ip: IPAddress) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries and reaches: mapped, compatible, translated,
+    6to4, NAT64 (well-known prefix) and Teredo (server and client); empty for any other address."""
+    if ip.version == 4:
+        return []
+    low32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.ipv4_mapped is not None:
+        return [ip.ipv4_mapped]
+    if ip.sixtofour is not None:
+        return [ip.sixtofour]
+    if ip.teredo is not None:
+        return list(ip.teredo)
+    if ip in NAT64 or ip in IPV4_TRANSLATED or (ip in IPV4_COMPATIBLE and int(ip) > 1):
+        return [low32]
+    return []
+
 
 @dataclass(frozen=True)
 class AddressPolicy:
@@ -28,13 +56,15 @@ class AddressPolicy:
     allowed_networks: tuple[str, ...] = ()  # e.g. ("127.0.0.0/8",) for a test server on loopback
 
     def permits(self, ip: IPAddress) -> bool:
-        if ip.version == 6 and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
+        """An IPv6 address that embeds IPv4 addresses is judged by them, every one."""
+        if embedded := embedded_ipv4(ip):
+            return all(self.permits(v4) for v4 in embedded)
         if self.allow_private:
             return True
         if any(ip in ipaddress.ip_network(net) for net in self.allowed_networks):
             return True
-        return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
+        return (ip.is_global and ip not in METADATA
+                and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified))
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):
