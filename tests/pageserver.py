@@ -112,6 +112,14 @@ class PageServer:
         if path == "/latin1":
             body = f"<html><head><title>Café</title></head><body><article><p>{LATIN1_TEXT}</p><p>{LATIN1_TEXT}</p></article></body></html>"
             return send(h, 200, body.encode("latin-1"), "text/html; charset=iso-8859-1")
+        if path in ("/terminal", "/terminal.html"):  # a page that tries to drive the reader's terminal
+            text = ("Plain words.\x1b]52;c;cm0gLXJmIH4=\x07 \x1b[2J\x1b[31mRed words.\x1b[0m \x9b2J"
+                    "\x1b]0;pwned\x1b\\ The end.\r\n")
+            if path == "/terminal":
+                return send(h, 200, text.encode(), "text/plain; charset=utf-8")
+            body = (f"<html><head><title>Title\x1b[2J\x07</title></head><body><article><p>{text * 8}</p>"
+                    "</article></body></html>")
+            return send(h, 200, body.encode(), "text/html; charset=utf-8")
         if path == "/binary":
             return send(h, 200, bytes(range(256)) * 64, "application/octet-stream")
         if path == "/pdf":

@@ -36,6 +36,15 @@ def test_fetch_a_page_and_a_local_document(sleuth, server):
     assert local.returncode == 0 and "Sazerac" in local.stdout
 
 
+def test_control_sequences_from_a_page_never_reach_the_terminal(sleuth, server):
+    for route in ("/terminal", "/terminal.html"):
+        page = sleuth("fetch", "--allow-private", server.url + route)
+        assert page.returncode == 0 and "Plain words." in page.stdout and "Red words." in page.stdout
+        assert not any(ord(c) < 32 and c not in "\t\n" or 0x7f <= ord(c) <= 0x9f for c in page.stdout), repr(page.stdout)
+    as_json = json.loads(sleuth("fetch", "--allow-private", "--json", server.url + "/terminal.html").stdout)
+    assert as_json["title"].startswith("Title") and "\x1b" not in as_json["title"] + as_json["text"]
+
+
 @pytest.mark.parametrize(
     "args, env, code, words",
     [

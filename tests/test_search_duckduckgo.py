@@ -45,6 +45,13 @@ async def test_hits_are_mapped_and_ranked():
     assert stub.calls[0]["backend"] == "duckduckgo" and stub.calls[0]["max_results"] == 5
 
 
+async def test_control_sequences_in_results_are_dropped():
+    rows = [{"title": "Bourbon\x1b]52;c;cm0gLXJm\x07 \x1b[2Jfacts", "href": "https://example.org/",
+             "body": "Kentucky\x9b2J Tavern\x00."}]
+    hits = await DuckDuckGoSearch(client_factory=StubDDGS(rows)).search("bourbon")
+    assert hits[0].title == "Bourbon facts" and hits[0].snippet == "Kentucky Tavern."
+
+
 @pytest.mark.parametrize("recency, timelimit", [(None, None), ("day", "d"), ("week", "w"), ("month", "m"), ("year", "y")])
 async def test_recency_becomes_duckduckgos_time_limit(recency, timelimit):
     stub = StubDDGS(ROWS)

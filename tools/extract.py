@@ -7,7 +7,7 @@ gives an `Extracted` with empty text and a `reason` a person can read.
 import io
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_\-:.]+)""", re.IGNORECASE)
@@ -37,8 +37,33 @@ class Extracted:
     reason: str | None = None  # why `text` is empty, when it is
 
 
+# Terminal control a page may carry: escape sequences (CSI such as clear-screen, OSC such as a
+# clipboard write or a title change, the rest), C1 controls, and C0 controls but tab and newline.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|\x9b[0-?]*[ -/]*[@-~]"
+                      r"|\x9d[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|\x1b[@-_]?")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: str | None) -> str | None:
+    """`text` without terminal control: what a page says can be stored and printed safely."""
+    if text is None:
+        return None
+    return _CONTROLS.sub("", _ESCAPES.sub("", text.replace("\r\n", "\n")))
+
+
 def extract(body: bytes, *, content_type: str | None = None, url: str | None = None) -> Extracted:
-    """Extract the main text of a document from its bytes and (optional) Content-Type header."""
+    """Extract the main text of a document from its bytes and (optional) Content-Type header; text,
+    title and author come without control characters."""
+    found = _extract(body, content_type, url)
+    if found.reason:
+        return found
+    text = clean(found.text).strip()
+    if not text:
+        return Extracted(text="", reason="the page is empty")
+    return replace(found, text=text, title=clean(found.title), author=clean(found.author))
+
+
+def _extract(body: bytes, content_type: str | None, url: str | None) -> Extracted:
     if not body or not body.strip():
         return Extracted(text="", reason="the page is empty")
     kind = _kind(body, content_type)

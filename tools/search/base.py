@@ -3,7 +3,9 @@
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
+
+from tools.extract import clean
 
 Recency = Literal["day", "week", "month", "year"]
 BackendName = Literal["auto", "duckduckgo", "local"]
@@ -18,6 +20,11 @@ class SearchHit(BaseModel):
     rank: int
     backend: str
     published: datetime | None = None
+
+    @field_validator("title", "snippet")
+    @classmethod
+    def _no_terminal_control(cls, value: str) -> str:  # a search engine relays what pages say
+        return clean(value)
 
 
 @runtime_checkable
