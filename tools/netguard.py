@@ -36,7 +36,6 @@ def embedded_ipv4(ip: IPAddress) -> list[ipaddress.IPv4Address]:
     6to4, NAT64 (well-known prefix) and Teredo (server and client); empty for any other address."""
     if ip.version == 4:
         return []
-    low32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     if ip.ipv4_mapped is not None:
         return [ip.ipv4_mapped]
     if ip.sixtofour is not None:
@@ -44,7 +43,7 @@ def embedded_ipv4(ip: IPAddress) -> list[ipaddress.IPv4Address]:
     if ip.teredo is not None:
         return list(ip.teredo)
     if ip in NAT64 or ip in IPV4_TRANSLATED or (ip in IPV4_COMPATIBLE and int(ip) > 1):
-        return [low32]
+        return [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]  # the last 32 bits
     return []
 
 
