@@ -4,7 +4,10 @@ Each route is one behaviour a fetcher meets on the web. The server runs in a thr
 routes wait on an event that the fixture sets at teardown, so nothing here sleeps to synchronise.
 """
 
+import gzip
 import threading
+import zlib
+from functools import cache
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -12,6 +15,24 @@ from pathlib import Path
 DATA = Path(__file__).parent / "data"
 LATIN1_TEXT = "Café in Zürich: crème brûlée, smørrebrød and façades. Ça coûte cher, n'est-ce pas?"
 HUGE_BYTES = 12_000_000
+BOMB_BYTES = 64 * 2**20  # what the gzip and deflate bombs inflate to; the zstd one is 16 times that
+ROBOTS_RULES = b"User-agent: *\nDisallow: /private-area\n"
+
+
+@cache
+def bomb(encoding: str) -> bytes:
+    """A small body that inflates to `BOMB_BYTES` of text under `encoding` (1 GiB for zstd);
+    "robots": robots.txt rules followed by such a bomb of comment, gzipped."""
+    import zstandard
+
+    if encoding == "robots":
+        return gzip.compress(ROBOTS_RULES + b"#" + b"a" * BOMB_BYTES, 6)
+    if encoding == "zstd":
+        c = zstandard.ZstdCompressor(level=3).compressobj()
+        return b"".join([c.compress(b"a" * 2**24) for _ in range(64)] + [c.flush()])
+    c = zlib.compressobj(9, wbits=31 if encoding.startswith("gzip") else zlib.MAX_WBITS)
+    body = b"".join([c.compress(b"a" * 2**22) for _ in range(BOMB_BYTES // 2**22)] + [c.flush()])
+    return gzip.compress(body) if encoding == "gzip, gzip" else body
 
 
 def minimal_pdf(text: str) -> bytes:
@@ -38,7 +59,8 @@ def minimal_pdf(text: str) -> bytes:
 
 
 class PageServer:
-    def __init__(self) -> None:
+    def __init__(self, robots_bomb: bool = False) -> None:
+        self.robots_bomb = robots_bomb  # robots.txt: the rules, then a gzip bomb of comment
         self.release = threading.Event()  # set at teardown: lets slow handlers finish at once
         self.hits: dict[str, int] = {}
         self.holding = 0  # requests now inside /hold, and the most there were at once
@@ -134,8 +156,17 @@ class PageServer:
             return send(h, 200, b"Served after the rate limit.", "text/plain")
         if path == "/always-500":
             return send(h, 503, b"down", "text/plain")
+        if path == "/robots.txt" and self.robots_bomb:
+            return send(h, 200, bomb("robots"), "text/plain", {"Content-Encoding": "gzip"})
         if path == "/robots.txt":
-            return send(h, 200, b"User-agent: *\nDisallow: /private-area\n", "text/plain")
+            return send(h, 200, ROBOTS_RULES, "text/plain")
+        if path.startswith("/encoded/"):  # /encoded/<content-encoding>: a bomb, or the article
+            encoding = path.removeprefix("/encoded/").replace("%20", " ")
+            if encoding == "gzip-article":
+                body, encoding = gzip.compress((DATA / "article.html").read_bytes()), "gzip"
+                return send(h, 200, body, "text/html; charset=utf-8", {"Content-Encoding": encoding})
+            body = b"\x1b\x00\x00" if encoding == "br" else bomb(encoding)
+            return send(h, 200, body, "text/plain", {"Content-Encoding": encoding})
         if path == "/private-area":
             return send(h, 200, b"Crawlers should not see this.", "text/plain")
         return send(h, 404, b"<html><body>not found</body></html>", "text/html")

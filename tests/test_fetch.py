@@ -1,9 +1,11 @@
 """The fetcher against a real HTTP server on loopback: every behaviour a page on the web can show."""
 
+import tracemalloc
+
 import pytest
 
 from tests.conftest import LOOPBACK
-from tests.pageserver import LATIN1_TEXT
+from tests.pageserver import LATIN1_TEXT, PageServer, bomb
 from tools import Fetcher, FetchLimits
 from tools.netguard import AddressPolicy
 from tools.search import LocalIndex, SAMPLE_CORPUS
@@ -33,6 +35,50 @@ async def test_huge_page_is_capped_and_the_rest_discarded(server, fetcher):
     assert page.truncated
     assert page.status == 200 and "Jack a dull boy" in page.text
     assert len(page.text.encode()) <= FAST.max_bytes
+
+
+async def peak_memory(coroutine) -> tuple[object, int]:
+    """What `coroutine` returns, and the most memory Python held above the start while it ran."""
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        result = await coroutine
+        return result, tracemalloc.get_traced_memory()[1] - start
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "zstd", "gzip, gzip"])
+async def test_compressed_bombs_are_decoded_only_up_to_the_cap(server, fetcher, encoding):
+    bomb(encoding)  # built before measuring
+    page, peak = await peak_memory(fetcher.fetch(server.url + "/encoded/" + encoding.replace(" ", "%20")))
+    assert page.ok and page.truncated and page.text.startswith("aaaa")
+    assert len(page.text.encode()) <= FAST.max_bytes
+    assert peak < 32 * 2**20, f"{peak / 2**20:.0f} MiB held to fetch a {FAST.max_bytes:,}-byte page"
+
+
+async def test_compressed_page_reads_as_the_plain_one(server, fetcher):
+    page = await fetcher.fetch(server.url + "/encoded/gzip-article")
+    assert page.ok and not page.truncated
+    assert page.title == "The Barton Distillery and its bourbons"
+
+
+async def test_an_encoding_sleuth_cannot_decode_is_an_error_not_garbage(server, fetcher):
+    page = await fetcher.fetch(server.url + "/encoded/br")
+    assert not page.ok and page.text == "" and "'br'" in page.error
+
+
+async def test_robots_txt_is_read_under_its_own_cap():
+    bomb("robots")  # built before measuring
+    bombed = PageServer(robots_bomb=True).start()
+    try:
+        async with Fetcher(FetchLimits(read_timeout=5.0, respect_robots=True), LOOPBACK) as f:
+            blocked, peak = await peak_memory(f.fetch(bombed.url + "/private-area"))
+            allowed = await f.fetch(bombed.url + "/article")
+    finally:
+        bombed.stop()
+    assert "robots.txt" in blocked.error and allowed.ok
+    assert peak < 32 * 2**20, f"{peak / 2**20:.0f} MiB held to read a robots.txt"
 
 
 async def test_slow_page_times_out_with_a_reason(server, fetcher):

@@ -2,7 +2,10 @@
 
 One shared httpx connection pool; a global and a per-host concurrency limit; connect, read and
 total timeouts; at most `max_redirects` hops, each one through the address guard; a streamed body
-cap (the rest is discarded); bounded retries with backoff on 429 and 5xx; optional robots.txt.
+cap on the body as sent and again on every layer of its Content-Encoding as it is undone (the rest
+is discarded, so a compression bomb costs at most the cap); bounded retries with backoff on 429 and
+5xx; optional robots.txt, read under its own cap. Decoding and extraction count against the page's
+total time limit.
 `fetch` never raises for what a web page or network does: the `Page` says what went wrong in
 `error`. `sleuth://doc/<id>` URLs are read from the local corpus.
 """
@@ -20,12 +23,14 @@ import httpx
 from pydantic import BaseModel
 
 from tools.clock import now
+from tools.decode import ACCEPT_ENCODING, decode
 from tools.errors import FetchError
 from tools.extract import extract
 from tools.netguard import AddressPolicy, guarded_transport
 from tools.search.local import SCHEME, LocalIndex, doc_id_from_url
 
 USER_AGENT = "Mozilla/5.0 (compatible; sleuth/0.1; research agent; +https://pypi.org/project/sleuth/)"
+ROBOTS_MAX_BYTES = 500_000  # what Google's crawler reads of a robots.txt; the rest is ignored
 _RETRY_STATUS = {429, 500, 502, 503, 504}
 
 
@@ -92,7 +97,8 @@ class Fetcher:
         self._client = httpx.AsyncClient(
             transport=guarded_transport(policy, pool),
             timeout=httpx.Timeout(limits.read_timeout, connect=limits.connect_timeout),
-            headers={"User-Agent": limits.user_agent, "Accept": "text/html,application/xhtml+xml,text/plain,application/pdf;q=0.9,*/*;q=0.5"},
+            headers={"User-Agent": limits.user_agent, "Accept-Encoding": ACCEPT_ENCODING,
+                     "Accept": "text/html,application/xhtml+xml,text/plain,application/pdf;q=0.9,*/*;q=0.5"},
             follow_redirects=False,  # followed by hand, so every hop is counted and guarded
         )
         self._global = asyncio.Semaphore(limits.max_connections)
@@ -115,6 +121,13 @@ class Fetcher:
                 if urlsplit(url).scheme == SCHEME:
                     return await self._local(url, fetched_at)
                 body = await self._get(url)
+                if body.status >= 400:
+                    return Page(
+                        url=url, final_url=body.url, fetched_at=fetched_at, status=body.status,
+                        content_type=body.content_type, error=f"HTTP {body.status} {body.reason}".strip(),
+                    )
+                # Extraction is CPU work (lxml, pypdf): keep it off the event loop.
+                result = await asyncio.to_thread(extract, body.content, content_type=body.content_type, url=body.url)
         except TimeoutError:
             return _failed(url, fetched_at, f"no complete answer within {self.limits.total_timeout:g} s")
         except FetchError as e:
@@ -123,13 +136,6 @@ class Fetcher:
             return _failed(url, fetched_at, "the server did not answer in time")
         except httpx.HTTPError as e:
             return _failed(url, fetched_at, f"the request failed ({e.__class__.__name__}: {e})")
-        if body.status >= 400:
-            return Page(
-                url=url, final_url=body.url, fetched_at=fetched_at, status=body.status,
-                content_type=body.content_type, error=f"HTTP {body.status} {body.reason}".strip(),
-            )
-        # Extraction is CPU work (lxml, pypdf): keep it off the event loop.
-        result = await asyncio.to_thread(extract, body.content, content_type=body.content_type, url=body.url)
         return Page(
             url=url, final_url=body.url, title=result.title, text=result.text, published=result.published,
             fetched_at=fetched_at, status=body.status, error=result.reason, content_type=body.content_type,
@@ -166,7 +172,7 @@ class Fetcher:
                     if response.is_redirect and "location" in response.headers:
                         current = urljoin(current, response.headers["location"])
                         continue
-                    content, truncated = await self._read(response)
+                    content, truncated = await _read(response, self.limits.max_bytes)
                     body = _Body(
                         status=response.status_code, url=str(response.url), content=content,
                         content_type=response.headers.get("content-type"), truncated=truncated,
@@ -175,29 +181,18 @@ class Fetcher:
                     return body, _retry_after(response.headers.get("retry-after"))
         raise FetchError(f"more than {self.limits.max_redirects} redirects starting at {url}.")
 
-    async def _read(self, response: httpx.Response) -> tuple[bytes, bool]:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            room = self.limits.max_bytes - size
-            if len(chunk) >= room:
-                chunks.append(chunk[:room])
-                return b"".join(chunks), len(chunk) > room or await _more(response)
-            chunks.append(chunk)
-            size += len(chunk)
-        return b"".join(chunks), False
-
     async def _allowed(self, url: str) -> bool:
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         if origin not in self._robots:
             parser: RobotFileParser | None = None
             try:
-                response = await self._client.get(origin + "/robots.txt")
-                if response.status_code < 400:
-                    parser = RobotFileParser()
-                    parser.parse(response.text.splitlines())
-            except httpx.HTTPError:
+                async with self._client.stream("GET", origin + "/robots.txt") as response:
+                    if response.status_code < 400:
+                        content, _ = await _read(response, ROBOTS_MAX_BYTES)
+                        parser = RobotFileParser()
+                        parser.parse(content.decode("utf-8", "replace").splitlines())
+            except (httpx.HTTPError, FetchError):
                 pass  # no readable robots.txt means no restrictions
             self._robots[origin] = parser
         parser = self._robots[origin]
@@ -212,12 +207,25 @@ class Fetcher:
                     content_type="text/plain")
 
 
-async def _more(response: httpx.Response) -> bool:
-    """Whether the body goes on past what was read (the rest is left unread and discarded)."""
-    async for chunk in response.aiter_bytes():
-        if chunk:
-            return True
-    return False
+async def _read(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+    """The body, decoded, at most `limit` bytes of it, and whether there was more (left unread).
+
+    It is read as sent (`aiter_raw`: httpx decodes each read whole, without a bound) and decoded
+    here under the same limit."""
+    chunks: list[bytes] = []
+    size, more = 0, False
+    async for chunk in response.aiter_raw():
+        if size + len(chunk) > limit:
+            chunks.append(chunk[: limit - size])
+            more = True
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    encoding = response.headers.get("content-encoding")
+    if not encoding:
+        return b"".join(chunks), more
+    content, cut = await asyncio.to_thread(decode, b"".join(chunks), encoding, limit)
+    return content, more or cut
 
 
 def _retry_after(value: str | None) -> float | None:
