@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     read_timeout: float = Field(10.0, gt=0)
     fetch_timeout: float = Field(30.0, gt=0)
     max_page_bytes: int = Field(5_000_000, ge=1024)
+    max_document_bytes: int = Field(5_000_000, ge=1024)  # per document added to the local corpus or memory
     chunk_tokens: int = Field(200, ge=20, le=4000)
     max_chunks_per_page: int = Field(256, ge=1)
     freshness_hours: float = Field(24.0, ge=0)

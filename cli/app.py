@@ -106,7 +106,8 @@ def index_add(
     paths: Annotated[list[Path], typer.Argument(help="JSONL, Markdown, text or HTML files, or folders of them.")],
 ) -> None:
     """Add documents to the local corpus (adding the same files again changes nothing)."""
-    index = LocalIndex(_settings(ctx).corpus_path)
+    s = _settings(ctx)
+    index = LocalIndex(s.corpus_path, s.max_document_bytes)
     for path in paths:
         render.ingest(index.add(path))
 

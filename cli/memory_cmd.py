@@ -136,7 +136,8 @@ def import_(
     """Store documents as pages in memory, as if sleuth had read them (for offline corpora)."""
     if not path.is_file():
         raise typer.BadParameter(f"{path} is not a file.", param_hint="PATH")
-    memory = _memory(ctx)
+    s = Settings.load(**ctx.obj)
+    memory = s.open_memory()
     skipped: list[str] = []
     counts: dict[str, int] = {}
     batch: list[Page] = []
@@ -147,7 +148,7 @@ def import_(
             counts[added.status] = counts.get(added.status, 0) + 1
         batch.clear()
 
-    for doc in read_jsonl(path, skipped):
+    for doc in read_jsonl(path, skipped, s.max_document_bytes):
         batch.append(Page(url=doc.url, final_url=doc.url, title=doc.title, text=doc.text, fetched_at=fetched, status=200))
         if len(batch) >= 1000:
             flush()

@@ -60,6 +60,8 @@ def ingest(report: IngestReport) -> None:
         print(f"  skipped {reason}", file=sys.stderr)
     if len(report.skipped) > 20:
         print(f"  … and {len(report.skipped) - 20} more skipped", file=sys.stderr)
+    for reason in report.cut:
+        print(f"  cut {reason}", file=sys.stderr)
 
 
 def stats(s: dict) -> None:

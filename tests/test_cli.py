@@ -1,6 +1,9 @@
 """The `sleuth` command as a user runs it: a real process, real files, a real server on loopback."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -22,6 +25,20 @@ def test_index_then_search_the_local_corpus(sleuth):
     assert stats["documents"] == 301
     again = sleuth("index", "add", str(SAMPLE_CORPUS))
     assert "0 added" in again.stdout and "301 unchanged" in again.stdout
+
+
+def test_several_processes_adding_the_same_file_all_succeed_once(data_dir, tmp_path):
+    corpus = tmp_path / "many.jsonl"
+    corpus.write_text("".join(json.dumps({"doc_id": f"d{i}", "title": f"Doc {i}", "text": f"words of document {i}"}) + "\n"
+                              for i in range(5000)))  # more than one write batch
+    procs = [subprocess.Popen([sys.executable, "-m", "cli", "index", "add", str(corpus)], env=os.environ.copy(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    results = [(*p.communicate(timeout=300), p.returncode) for p in procs]
+    assert all(code == 0 and "Traceback" not in err for _, err, code in results), results
+    added = sum(int(out.split(" added")[0].rsplit(" ", 1)[1]) for out, _, _ in results)
+    assert added == 5000
+    stats = subprocess.run([sys.executable, "-m", "cli", "index", "stats", "--json"], capture_output=True, text=True)
+    assert json.loads(stats.stdout)["documents"] == 5000
 
 
 def test_fetch_a_page_and_a_local_document(sleuth, server):
@@ -55,6 +72,7 @@ def test_control_sequences_from_a_page_never_reach_the_terminal(sleuth, server):
         (["search", "q", "--backend", "local"], {}, 1, "sleuth index add"),
         (["search", "q"], {"SLEUTH_MAX_RESULTS": "lots"}, 1, "max_results"),
         (["index", "add", "/no/such/file.jsonl"], {}, 1, "does not exist"),
+        (["index", "add", "/dev/null"], {}, 1, "not a regular file"),
         (["fetch", "file:///etc/passwd"], {}, 1, "only http and https"),
     ],
 )

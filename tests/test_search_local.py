@@ -1,7 +1,9 @@
 """The local corpus: ingesting JSONL, Markdown, text and HTML into SQLite FTS5, and BM25 search."""
 
 import json
+import os
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -62,8 +64,56 @@ def test_bad_lines_are_skipped_with_their_line_number(index, tmp_path):
     path.write_text('{"doc_id": "a", "title": "A", "text": "alpha"}\nnot json\n{"doc_id": "b"}\n{"title": "C", "text": "gamma", "url": "https://example.org/c"}\n')
     report = index.add(path)
     assert report.added == 2
-    assert report.skipped == [f"{path}:2: not valid JSON", f"{path}:3: no 'text' field"]
+    assert report.skipped == [f"{path}:2: not valid JSON (Expecting value at column 1)", f"{path}:3: no 'text' field"]
     assert index.search_sync("gamma", 1)[0].url == "https://example.org/c"
+
+
+def test_each_unreadable_line_is_reported_and_the_rest_kept(tmp_path):
+    index = LocalIndex(tmp_path / "corpus.db", max_document_bytes=2000)
+    path = tmp_path / "hostile.jsonl"
+    lines = [
+        b'{"doc_id": "a", "title": "A", "text": "alpha words"}',
+        b'{"doc_id": "s", "text": "lone \\ud800 surrogate"}',
+        b'{"doc_id": "u", "text": "bad \xff byte"}',
+        b"[" * 1500,
+        b'{"doc_id": "big", "text": "' + b"x" * 5000 + b'"}',
+        b'{"doc_id": "b", "title": "B", "text": "beta words"}',
+    ]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    report = index.add(path)
+    assert report.added == 2 and index.search_sync("beta", 1)[0].title == "B"
+    assert [r.split(": ", 1)[0] for r in report.skipped] == [f"{path}:{n}" for n in (2, 3, 4, 5)]
+    assert "surrogate" in report.skipped[0] and "UTF-8" in report.skipped[1]
+    assert "nested" in report.skipped[2] and "2,000 bytes" in report.skipped[3]
+
+
+def test_a_text_file_over_the_cap_is_cut_and_reported(tmp_path):
+    index = LocalIndex(tmp_path / "corpus.db", max_document_bytes=4096)
+    path = tmp_path / "book.md"
+    path.write_text("# The book\n" + "Ünïcode words everywhere. " * 1000 + "\nThe hidden ending.\n")
+    report = index.add(path)
+    assert report.added == 1 and len(report.cut) == 1 and "4,09" in report.cut[0]
+    assert index.search_sync("everywhere", 1)[0].title == "The book"
+    assert index.search_sync("hidden ending", 1) == []
+
+
+def test_a_long_document_gives_a_short_snippet_around_its_match(index, tmp_path):
+    """FTS5's snippet() is quadratic in a document's length (this one took 3 minutes): the long
+    document's snippet is cut from around its first match instead. The 60 s bound is a hang guard."""
+    path = tmp_path / "long.jsonl"
+    path.write_text(json.dumps({"doc_id": "long", "title": "Long", "text": "zebra crossing word " * 50_000}) + "\n")
+    index.add(path)
+    with ThreadPoolExecutor(1) as pool:
+        hits = pool.submit(index.search_sync, "zebra crossing", 3).result(timeout=60)
+    assert hits[0].title == "Long" and "zebra crossing" in hits[0].snippet and len(hits[0].snippet) < 400
+
+
+def test_devices_and_pipes_are_refused_without_reading(index, tmp_path):
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    for target in (fifo, Path("/dev/null")):
+        with pytest.raises(CorpusError, match="not a regular file"):
+            index.add(target)
 
 
 def test_query_syntax_from_users_is_safe(index):

@@ -2,7 +2,10 @@
 
 `sleuth index add FILE|DIR` ingests JSONL (`doc_id, title, text[, url]` per line), Markdown, plain
 text and HTML. Every document keeps a content hash, so adding the same files again changes nothing
-and a changed file replaces its old version. A hit's URL is the document's own `url` or
+and a changed file replaces its old version; several processes may add the same files at once.
+Ingest is per line: a bad line (not UTF-8, not JSON, nested too deeply, a lone surrogate, no text,
+longer than the per-document cap) is skipped and reported with its line number, the rest is kept;
+a text file over the cap is cut to it and reported. Devices, pipes and sockets are refused. A hit's URL is the document's own `url` or
 `sleuth://doc/<doc_id>`, which the fetcher opens from this index.
 """
 
@@ -23,7 +26,10 @@ from tools.search.base import Recency, SearchHit
 SCHEME = "sleuth"
 TEXT_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".html": "html", ".htm": "html"}
 SUFFIXES = {".jsonl", *TEXT_SUFFIXES}
+MAX_DOCUMENT_BYTES = 5_000_000  # per document (a JSONL line, a text file); `max_document_bytes` setting
 _BATCH = 2000
+_SNIPPET_FROM = 20_000  # characters: FTS5's snippet() is quadratic in a document's length; past this
+# the snippet is the text around the first query word instead
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
@@ -77,6 +83,7 @@ class IngestReport:
     files: int = 0
     seconds: float = 0.0
     skipped: list[str] = field(default_factory=list)
+    cut: list[str] = field(default_factory=list)  # documents kept only up to the per-document cap
 
 
 def doc_url(doc_id: str) -> str:
@@ -104,8 +111,9 @@ class LocalIndex:
 
     name = "local"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_document_bytes: int = MAX_DOCUMENT_BYTES) -> None:
         self.path = Path(path)
+        self.max_document_bytes = max_document_bytes
         self._ready = False
 
     def _connect(self) -> sqlite3.Connection:
@@ -127,6 +135,8 @@ class LocalIndex:
         target = Path(target)
         if not target.exists():
             raise CorpusError(f"{target} does not exist.")
+        if not (target.is_dir() or target.is_file()):
+            raise CorpusError(f"{target} is not a regular file or a folder (devices, pipes and sockets are not read).")
         files = sorted(p for p in target.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES) if target.is_dir() else [target]
         if target.is_file() and target.suffix.lower() not in SUFFIXES:
             raise CorpusError(f"{target} is not a supported file (use .jsonl, .md, .txt or .html).")
@@ -153,6 +163,9 @@ class LocalIndex:
             return
         now = time.time()
         with con:
+            # The write lock is taken before the lookups: two processes adding the same document
+            # would otherwise both see it missing and the second insert would fail.
+            con.execute("BEGIN IMMEDIATE")
             for doc, source in batch:
                 digest = hashlib.sha256(f"{doc.title}\0{doc.text}\0{doc.url}".encode()).hexdigest()
                 row = con.execute("SELECT hash FROM docs WHERE doc_id = ?", (doc.doc_id,)).fetchone()
@@ -174,9 +187,9 @@ class LocalIndex:
     def _documents(self, path: Path, report: IngestReport) -> Iterator[Document]:
         try:
             if path.suffix.lower() == ".jsonl":
-                yield from read_jsonl(path, report.skipped)
+                yield from read_jsonl(path, report.skipped, self.max_document_bytes)
             else:
-                doc = _text_document(path)
+                doc = _text_document(path, self.max_document_bytes, report.cut)
                 if doc is None:
                     report.skipped.append(f"{path}: no text found")
                 else:
@@ -194,18 +207,22 @@ class LocalIndex:
         try:
             # `ORDER BY rank` lets FTS5 keep only the top rows while scoring; titles weigh 4x text.
             rows = con.execute(
-                """SELECT d.url, d.title, snippet(docs_fts, 1, '', '', '…', 32)
+                f"""SELECT d.url, d.title,
+                          CASE WHEN length(d.text) <= {_SNIPPET_FROM} THEN snippet(docs_fts, 1, '', '', '…', 32) END,
+                          CASE WHEN length(d.text) > {_SNIPPET_FROM} THEN d.id END
                    FROM docs_fts JOIN docs d ON d.id = docs_fts.rowid
                    WHERE docs_fts MATCH ? AND rank MATCH 'bm25(4.0, 1.0)'
                    ORDER BY rank LIMIT ?""",
                 (expr, max_results),
             ).fetchall()
+            hits = [
+                SearchHit(url=url, title=title, snippet=snippet if long_id is None else _window(con, long_id, expr),
+                          rank=i, backend=self.name)
+                for i, (url, title, snippet, long_id) in enumerate(rows, 1)
+            ]
         finally:
             con.close()
-        return [
-            SearchHit(url=url, title=title, snippet=snippet, rank=i, backend=self.name)
-            for i, (url, title, snippet) in enumerate(rows, 1)
-        ]
+        return hits
 
     async def search(
         self, query: str, *, max_results: int = 10, recency: Recency | None = None
@@ -261,34 +278,85 @@ class LocalIndex:
         }
 
 
-def read_jsonl(path: Path, skipped: list[str]) -> Iterator[Document]:
+def _window(con: sqlite3.Connection, rowid: int, expr: str, width: int = 240) -> str:
+    """A snippet of a long document: the text around the first of the query's words it contains
+    (linear in the document, where FTS5's snippet() is quadratic), or its beginning."""
+    words = [w.strip('"') for w in expr.split(" OR ")]
+    found = ", ".join("coalesce(nullif(instr(t, ?), 0), 1e18)" for _ in words)
+    start = con.execute(f"SELECT min({found}, 1e18) FROM (SELECT lower(text) AS t FROM docs WHERE id = ?)",
+                        (*words, rowid)).fetchone()[0]
+    start = 1 if start >= 1e18 else max(1, int(start) - width // 3)
+    text = con.execute("SELECT substr(text, ?, ?) FROM docs WHERE id = ?", (start, width, rowid)).fetchone()[0]
+    return ("…" if start > 1 else "") + " ".join(text.split()) + "…"
+
+
+def read_jsonl(path: Path, skipped: list[str], max_bytes: int = MAX_DOCUMENT_BYTES) -> Iterator[Document]:
     """Documents from a JSONL file (`doc_id, title, text[, url]` per line); each bad line is skipped
-    and described in `skipped`."""
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
+    and described in `skipped` with its number, and the rest is read."""
+    with path.open("rb") as f:
+        for n, line in enumerate(_lines(f, max_bytes), 1):
+            if line is None:
+                skipped.append(f"{path}:{n}: longer than the per-document cap of {max_bytes:,} bytes (max_document_bytes)")
+                continue
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                skipped.append(f"{path}:{n}: not valid JSON")
+                row = json.loads(line.decode("utf-8"))
+            except UnicodeDecodeError as e:
+                skipped.append(f"{path}:{n}: not valid UTF-8 (byte {line[e.start]:#04x} at column {e.start + 1})")
+                continue
+            except json.JSONDecodeError as e:
+                skipped.append(f"{path}:{n}: not valid JSON ({e.msg} at column {e.colno})")
+                continue
+            except RecursionError:
+                skipped.append(f"{path}:{n}: nested too deeply to read")
                 continue
             if not isinstance(row, dict) or not isinstance(row.get("text"), str) or not row["text"].strip():
                 skipped.append(f"{path}:{n}: no 'text' field")
                 continue
-            title = str(row.get("title") or "").strip()
-            doc_id = str(row.get("doc_id") or "").strip() or _digest(title + "\0" + row["text"])
-            url = str(row.get("url") or "").strip() or doc_url(doc_id)
-            yield Document(doc_id=doc_id, title=title, text=row["text"], url=url)
+            title, doc_id, url = (str(row.get(key) or "").strip() for key in ("title", "doc_id", "url"))
+            if not _encodable(title, doc_id, url, row["text"]):
+                skipped.append(f"{path}:{n}: holds a lone surrogate escape (such as \\ud800), which is not text")
+                continue
+            doc_id = doc_id or _digest(title + "\0" + row["text"])
+            yield Document(doc_id=doc_id, title=title, text=row["text"], url=url or doc_url(doc_id))
+
+
+def _lines(f, max_bytes: int) -> Iterator[bytes | None]:
+    """The lines of a binary file, each read only up to `max_bytes` (None for a longer one, whose
+    rest is skipped without being held in memory)."""
+    while line := f.readline(max_bytes + 1):
+        if len(line) <= max_bytes or line.endswith(b"\n"):
+            yield line
+            continue
+        while (rest := f.readline(1 << 20)) and not rest.endswith(b"\n"):
+            pass
+        yield None
+
+
+def _encodable(*values: str) -> bool:
+    try:
+        for value in values:
+            value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _digest(text: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:12]
 
 
-def _text_document(path: Path) -> Document | None:
+def _text_document(path: Path, max_bytes: int, cut: list[str]) -> Document | None:
     kind = TEXT_SUFFIXES[path.suffix.lower()]
-    raw = path.read_bytes()
+    with path.open("rb") as f:
+        raw = f.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raw = raw[:max_bytes]
+        while raw and (raw[-1] & 0xC0) == 0x80:  # no half a UTF-8 character at the cut
+            raw = raw[:-1]
+        raw = raw[:-1] if raw and raw[-1] >= 0xC0 else raw
+        cut.append(f"{path}: kept its first {len(raw):,} bytes (the per-document cap, max_document_bytes)")
     doc_id = "file:" + _digest(str(path.resolve()))
     if kind == "html":
         from tools.extract import extract
