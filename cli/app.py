@@ -16,6 +16,7 @@ from memory import StoreError
 from agents.evaluation import EvalError
 from cli import ask_cmd, eval_cmd, memory_cmd, model_cmd, render
 from tools import Fetcher, ToolError
+from tools.datafile import describe_os_error
 from tools.netguard import AddressPolicy
 from tools.search import LocalIndex, make_backend
 
@@ -132,6 +133,9 @@ def main() -> None:
         sys.exit(e.exit_code)
     except (ToolError, SettingsError, StoreError, EngineError, ModelError, LLMError, ResearchError, EvalError) as e:
         render.error(str(e))
+        sys.exit(1)
+    except OSError as e:  # the user's files and folders: missing, not writable, a full disk
+        render.error(describe_os_error(e))
         sys.exit(1)
     except (typer.Abort, KeyboardInterrupt):
         render.error("interrupted.")

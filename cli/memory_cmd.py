@@ -119,13 +119,22 @@ def export(
     """Export every stored page with its chunks."""
     if format != "jsonl":
         raise typer.BadParameter("only jsonl is supported.", param_hint="--format")
-    stream = out.open("w", encoding="utf-8") if out else sys.stdout
+    if out is not None and not out.parent.is_dir():
+        raise typer.BadParameter(f"the folder {out.parent} does not exist.", param_hint="--out")
+    memory = _memory(ctx)
+    if out is None:
+        for row in memory.knowledge.export():
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    # Written beside `out` and renamed at the end, so a failed export leaves an existing file as it was.
+    part = out.with_name(f".{out.name}.part")
     try:
-        for row in _memory(ctx).knowledge.export():
-            stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+        with part.open("w", encoding="utf-8") as stream:
+            for row in memory.knowledge.export():
+                stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+        part.replace(out)
     finally:
-        if out:
-            stream.close()
+        part.unlink(missing_ok=True)
 
 
 @app.command("import")

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tools.datafile import ensure_folder, why_unusable
+
 APPLICATION_ID = 0x534C5448  # "SLTH": marks the file as sleuth's, so a foreign database is refused
 FTS_TOKENIZER = "tokenize='porter unicode61 remove_diacritics 2'"
 
@@ -117,7 +119,7 @@ CACHE_KIB = 65536  # page cache per connection
 
 
 class StoreError(Exception):
-    """The memory database cannot be used (damaged, not sleuth's, or from a newer sleuth)."""
+    """The memory database cannot be used (read-only, damaged, not sleuth's, or from a newer sleuth)."""
 
 
 class Database:
@@ -144,10 +146,8 @@ class Database:
             self._local.con = con
         try:
             yield con
-        except sqlite3.DatabaseError as e:
-            if isinstance(e, sqlite3.OperationalError) and "locked" not in str(e) and "malformed" not in str(e):
-                raise
-            raise StoreError(f"The memory database {self.path} cannot be used: {e}.") from e
+        except sqlite3.Error as e:
+            raise self._unusable(e) from e
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -169,8 +169,18 @@ class Database:
             con.close()
             self._local.con = None
 
+    def _unusable(self, error: sqlite3.Error) -> StoreError:
+        """The StoreError for what the user did to the file (read-only, damaged, disk full); a bug raises."""
+        reason = why_unusable(self.path, error)
+        if reason is None:
+            raise error
+        return StoreError(reason)
+
     def _open_or_migrate(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            ensure_folder(self.path.parent)
+        except OSError as e:
+            raise StoreError(e.strerror) from e
         try:
             con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             try:
@@ -195,8 +205,8 @@ class Database:
                 raise
             finally:
                 con.close()
-        except sqlite3.DatabaseError as e:
-            raise StoreError(f"{self.path} is damaged or not a SQLite database ({e}).") from e
+        except sqlite3.Error as e:
+            raise self._unusable(e) from e
         self._checked = True
 
 

@@ -16,10 +16,12 @@ import re
 import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
+from tools.datafile import ensure_folder, why_unusable
 from tools.errors import CorpusError, EmptyCorpus
 from tools.search.base import Recency, SearchHit
 
@@ -116,17 +118,38 @@ class LocalIndex:
         self.max_document_bytes = max_document_bytes
         self._ready = False
 
-    def _connect(self) -> sqlite3.Connection:
-        """A new connection per call: cheap, safe across threads, and each process has its own."""
-        if not self._ready:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, timeout=30)
-        con.execute("PRAGMA synchronous=NORMAL")
-        if not self._ready:  # WAL is a property of the file: set once, it stays
-            con.execute("PRAGMA journal_mode=WAL")
-            con.executescript(_SCHEMA)
-            self._ready = True
-        return con
+    @contextmanager
+    def _open(self) -> Iterator[sqlite3.Connection]:
+        """A new connection per call (cheap, safe across threads, and each process has its own).
+        What the user can do to the file (read-only, damaged, a full disk) becomes a CorpusError."""
+        self._folder()
+        try:
+            con = sqlite3.connect(self.path, timeout=30)
+            try:
+                con.execute("PRAGMA synchronous=NORMAL")
+                if not self._ready:  # WAL is a property of the file: set once, it stays
+                    con.execute("PRAGMA journal_mode=WAL")
+                    con.executescript(_SCHEMA)
+                    self._ready = True
+                yield con
+            finally:
+                con.close()
+        except sqlite3.Error as e:
+            reason = why_unusable(self.path, e)
+            if reason is None:
+                raise
+            raise CorpusError(reason) from e
+
+    def _folder(self) -> None:
+        try:
+            ensure_folder(self.path.parent)
+        except OSError as e:
+            raise CorpusError(e.strerror) from e
+
+    def _exists(self) -> bool:
+        """Whether the corpus file exists (a data folder that is a file is an error, not an empty corpus)."""
+        self._folder()
+        return self.path.exists()
 
     # ingest ---------------------------------------------------------------------------------
 
@@ -142,8 +165,7 @@ class LocalIndex:
             raise CorpusError(f"{target} is not a supported file (use .jsonl, .md, .txt or .html).")
         report = IngestReport()
         start = time.perf_counter()
-        con = self._connect()
-        try:
+        with self._open() as con:
             for path in files:
                 report.files += 1
                 batch: list[tuple[Document, str]] = []
@@ -153,8 +175,6 @@ class LocalIndex:
                         self._write(con, batch, report)
                         batch = []
                 self._write(con, batch, report)
-        finally:
-            con.close()
         report.seconds = time.perf_counter() - start
         return report
 
@@ -203,8 +223,7 @@ class LocalIndex:
         expr = fts_query(query)
         if expr is None:
             return []
-        con = self._connect()
-        try:
+        with self._open() as con:
             # `ORDER BY rank` lets FTS5 keep only the top rows while scoring; titles weigh 4x text.
             rows = con.execute(
                 f"""SELECT d.url, d.title,
@@ -220,8 +239,6 @@ class LocalIndex:
                           rank=i, backend=self.name)
                 for i, (url, title, snippet, long_id) in enumerate(rows, 1)
             ]
-        finally:
-            con.close()
         return hits
 
     async def search(
@@ -229,45 +246,33 @@ class LocalIndex:
     ) -> list[SearchHit]:
         """BM25 search. Local documents carry no dates, so `recency` does not filter them."""
         # Emptiness is checked only when nothing matched: `count(*)` before every query scanned the table.
-        hits = await asyncio.to_thread(self.search_sync, query, max_results) if self.path.exists() else []
+        hits = await asyncio.to_thread(self.search_sync, query, max_results) if self._exists() else []
         if not hits and not await asyncio.to_thread(self.has_documents):
             raise EmptyCorpus("The local corpus is empty; add documents with `sleuth index add PATH`.")
         return hits
 
     def get(self, doc_id: str) -> Document | None:
-        con = self._connect()
-        try:
+        with self._open() as con:
             row = con.execute("SELECT doc_id, title, text, url FROM docs WHERE doc_id = ?", (doc_id,)).fetchone()
-        finally:
-            con.close()
         return Document(*row) if row else None
 
     def has_documents(self) -> bool:
-        if not self.path.exists():
+        if not self._exists():
             return False
-        con = self._connect()
-        try:
+        with self._open() as con:
             return con.execute("SELECT 1 FROM docs LIMIT 1").fetchone() is not None
-        finally:
-            con.close()
 
     def count(self) -> int:
-        if not self.path.exists():
+        if not self._exists():
             return 0
-        con = self._connect()
-        try:
+        with self._open() as con:
             return con.execute("SELECT count(*) FROM docs").fetchone()[0]
-        finally:
-            con.close()
 
     def stats(self) -> dict:
-        con = self._connect()
-        try:
+        with self._open() as con:
             docs, sources, chars, last = con.execute(
                 "SELECT count(*), count(DISTINCT source), coalesce(sum(length(text)), 0), max(added_at) FROM docs"
             ).fetchone()
-        finally:
-            con.close()
         return {
             "path": str(self.path),
             "documents": docs,
