@@ -62,6 +62,8 @@ def search(
     json: Annotated[bool, Json] = False,
 ) -> None:
     """Search the web or the local corpus and list the hits."""
+    if not query.strip():
+        raise typer.BadParameter("empty; give the words to search for.", param_hint="QUERY")
     if recency not in (None, "day", "week", "month", "year"):
         raise typer.BadParameter("must be day, week, month or year.", param_hint="--recency")
     s = _settings(ctx, search_backend=backend, max_results=max_results)

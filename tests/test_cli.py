@@ -66,6 +66,8 @@ def test_control_sequences_from_a_page_never_reach_the_terminal(sleuth, server):
     "args, env, code, words",
     [
         (["search", "q", "--bogus"], {}, 2, "No such option"),
+        (["search", ""], {}, 2, "QUERY: empty"),
+        (["search", "  ", "--backend", "local"], {}, 2, "QUERY: empty"),
         (["search"], {}, 2, "Missing argument"),
         (["search", "q", "--backend", "bing"], {}, 1, "search_backend"),
         (["search", "q", "--recency", "decade"], {}, 2, "--recency"),
