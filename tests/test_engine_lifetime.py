@@ -76,12 +76,10 @@ def test_the_engine_ends_with_sleuth_ask(model_dir, tmp_path, how):
         code = _ended(proc)
         still = _all_ended(children, timeout=60)
         assert not still, f"left running after {how}: {[(p.pid, p.name()) for p in still]}"
-    finally:  # whatever the outcome, nothing of this run outlives the test
-        for p in [proc, *children]:
-            try:
+    finally:
+        for p in psutil.Process(os.getpid()).children(recursive=True):
+            if p.pid == proc.pid or p in children:
                 p.kill()
-            except (ProcessLookupError, psutil.NoSuchProcess):
-                pass
     stderr = (tmp_path / "stderr.txt").read_text()
     log = tmp_path / "data" / "logs" / "engine.log"
     if how == "ctrl-c":
