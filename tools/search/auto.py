@@ -6,7 +6,7 @@ timeout) falls back at once. The fallback is announced in one line through `noti
 """
 
 import asyncio
-import logging
+import sys
 import time
 from collections.abc import Callable
 
@@ -15,11 +15,8 @@ from tools.search.base import Recency, SearchBackend, SearchHit
 from tools.search.local import LocalIndex
 
 
-log = logging.getLogger("sleuth.search")
-
-
 def _stderr(message: str) -> None:
-    log.warning(message)
+    print(message, file=sys.stderr)
 
 
 class AutoSearch:
