@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(300.0, gt=0)  # seconds one request to an LLM server may take, its queue included
     serve_url: str = "http://127.0.0.1:8000/v1"  # where `sleuth serve` listens by default; used when it serves `model`
     max_model_len: int = Field(32768, ge=256)
-    kv_cache_gb: float = Field(1.0, gt=0)
+    kv_cache_gb: float | None = Field(None, gt=0)  # None: 1 GiB in bfloat16, 2 GiB in float32
     # Sparse attention for long contexts in the local engine: FlexPrefill for prefills of at least
     # `sparse_prefill_from` tokens, HCAM for decodes over at least `sparse_decode_from`.
     attention: Literal["dense", "flexprefill", "hcam", "sparse"] = "dense"
@@ -112,7 +112,8 @@ class Settings(BaseSettings):
                                       decode_from=self.sparse_decode_from)
         path = model_path or (str(self.model_dir) if self.model_dir else self.model)
         return EngineConfig(model=path, max_model_len=self.max_model_len,
-                            kv_cache_bytes=int(self.kv_cache_gb * (1 << 30)), attention=attention)
+                            kv_cache_bytes=int(self.kv_cache_gb * (1 << 30)) if self.kv_cache_gb else None,
+                            attention=attention)
 
     def fetch_limits(self) -> FetchLimits:
         return FetchLimits(

