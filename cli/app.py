@@ -3,6 +3,7 @@
 import asyncio
 import os
 import sys
+import traceback
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -14,7 +15,7 @@ from agents.settings import Settings, SettingsError
 from attention_runtime import EngineError, ModelError
 from memory import StoreError
 from agents.evaluation import EvalError
-from cli import ask_cmd, eval_cmd, memory_cmd, model_cmd, render
+from cli import ask_cmd, eval_cmd, memory_cmd, model_cmd, render, terminal
 from tools import Fetcher, ToolError
 from tools.datafile import describe_os_error
 from tools.netguard import AddressPolicy
@@ -44,8 +45,11 @@ Json = typer.Option("--json", help="Print JSON instead of formatted text.")
 def _root(
     ctx: typer.Context,
     data_dir: Annotated[Optional[Path], typer.Option(help="Where sleuth keeps its data (env SLEUTH_DATA_DIR).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the engine's own log lines (else in <data dir>/logs/engine.log).")] = False,
 ) -> None:
     ctx.obj = {"data_dir": data_dir}
+    terminal.verbose = verbose
+    os.environ.setdefault("VLLM_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
 
 
 def _settings(ctx: typer.Context, **flags: object) -> Settings:
@@ -125,7 +129,8 @@ def index_stats(ctx: typer.Context, json: Annotated[bool, Json] = False) -> None
 
 def main() -> None:
     """The console script: user errors end in one line on stderr and a non-zero exit."""
-    os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")  # vLLM's info logs would bury sleuth's output
+    os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")  # vLLM's default is stdout, the answer's
+    terminal.route_logs()
     try:
         code = app(standalone_mode=False)
     except typer.TyperException as e:  # usage errors: unknown flag, missing argument, bad value
@@ -133,7 +138,11 @@ def main() -> None:
         hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
         render.error(f"{e.format_message()}{hint}")
         sys.exit(e.exit_code)
-    except (ToolError, SettingsError, StoreError, EngineError, ModelError, LLMError, ResearchError, EvalError) as e:
+    except (EngineError, ModelError) as e:
+        log = f"; the engine's log: {terminal.log_path}." if terminal.log_path else ""
+        render.error(str(e).rstrip(".") + log if log else str(e))
+        sys.exit(1)
+    except (ToolError, SettingsError, StoreError, LLMError, ResearchError, EvalError) as e:
         render.error(str(e))
         sys.exit(1)
     except OSError as e:  # the user's files and folders: missing, not writable, a full disk
@@ -142,6 +151,11 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         render.error("interrupted.")
         sys.exit(130)
+    except Exception:  # a bug: its traceback belongs on the terminal, not in the engine's log
+        if terminal.log_path is None:
+            raise
+        traceback.print_exc(file=terminal.err.file)
+        sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
 
 

