@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from agents import prompts
 from agents.citations import strip_markers, verify
+from agents.errors import EvalError
 from agents.llm import ChatModel, LLMUnavailable, counting
 from agents.planner import Limits
 from agents.reader import Reader
@@ -39,10 +40,6 @@ from tools.search import LocalIndex, SearchBackend
 
 MODES = ("direct", "rag", "deep")
 _MARKER = re.compile(r"\s*\[(\d{1,3})\]")
-
-
-class EvalError(Exception):
-    """The evaluation cannot run as asked (a missing or malformed questions file); says why."""
 
 
 class Question(BaseModel):

@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from agents.errors import ResearchError
 from agents.llm import CallRecord, ChatModel, Usage, counting
 from agents.planner import Limits, build_planner
 from agents.reader import Reader
@@ -63,10 +64,6 @@ class Answer(BaseModel):
 class Event(BaseModel):
     type: str  # PlanUpdated, SearchStarted, PageRead, SubAnswer, AnswerDelta, Done
     data: dict[str, Any] = Field(default_factory=dict)
-
-
-class ResearchError(Exception):
-    """A run cannot be done as asked (e.g. resuming a run that does not exist); says why in one sentence."""
 
 
 def new_thread_id() -> str:

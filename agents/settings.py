@@ -12,6 +12,7 @@ import platformdirs
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from agents.errors import SettingsError
 from attention_runtime import CATALOGUE, DEFAULT, CatalogueModel, EngineConfig, model_dir
 from attention_runtime.routing import AttentionSettings
 from memory import Memory
@@ -23,10 +24,6 @@ def config_path() -> Path:
     """The config file in use: `$SLEUTH_CONFIG`, else `<XDG config dir>/sleuth/config.toml`."""
     explicit = os.environ.get("SLEUTH_CONFIG")
     return Path(explicit) if explicit else platformdirs.user_config_path("sleuth") / "config.toml"
-
-
-class SettingsError(ValueError):
-    """The configuration (file, environment or flags) holds a value sleuth cannot use."""
 
 
 class Settings(BaseSettings):

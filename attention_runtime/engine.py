@@ -17,13 +17,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from attention_runtime.chat_format import format_prompt
+from attention_runtime.errors import EngineError
 from attention_runtime.routing import CONFIG_KEY, AttentionSettings
 
 log = logging.getLogger("sleuth.engine")
-
-
-class EngineError(Exception):
-    """The engine cannot start or run; the message says why in one sentence."""
 
 
 def installed_build() -> str | None:

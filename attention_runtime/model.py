@@ -21,15 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from attention_runtime.errors import ModelError
+
 MANIFEST = "sleuth-manifest.json"
 STEPS = ("assemble and verify the GGUF file", "load the tokenizer", "load and dequantize the model",
          "save the checkpoint", "verify")
 
 Progress = Callable[[int, str], None]  # (step index, step description)
-
-
-class ModelError(Exception):
-    """The model cannot be prepared or found; the message says what to do."""
 
 
 @dataclass(frozen=True)

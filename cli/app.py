@@ -9,12 +9,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from agents import ResearchError
-from agents.llm import LLMError
-from agents.settings import Settings, SettingsError
-from attention_runtime import EngineError, ModelError
+from agents import AgentError
+from agents.settings import Settings
+from attention_runtime import AttentionRuntimeError
 from memory import StoreError
-from agents.evaluation import EvalError
 from cli import ask_cmd, eval_cmd, memory_cmd, model_cmd, render, terminal
 from tools import Fetcher, ToolError
 from tools.datafile import describe_os_error
@@ -138,11 +136,11 @@ def main() -> None:
         hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
         render.error(f"{e.format_message()}{hint}")
         sys.exit(e.exit_code)
-    except (EngineError, ModelError) as e:
+    except AttentionRuntimeError as e:
         log = f"; the engine's log: {terminal.log_path}." if terminal.log_path else ""
         render.error(str(e).rstrip(".") + log if log else str(e))
         sys.exit(1)
-    except (ToolError, SettingsError, StoreError, LLMError, ResearchError, EvalError) as e:
+    except (AgentError, ToolError, StoreError) as e:  # each package's base: the message is one sentence
         render.error(str(e))
         sys.exit(1)
     except OSError as e:  # the user's files and folders: missing, not writable, a full disk

@@ -2,7 +2,8 @@
 
 Knowledge memory keeps every page read, cut into chunks with summaries; conversation memory keeps
 threads of questions and answers; task memory keeps the plan of each run. `Memory.recall` brings
-back the best chunks for a question within a token budget, coarse-to-fine.
+back the best chunks for a question within a token budget, coarse-to-fine. Every error it raises for
+a user's input is a `StoreError`.
 """
 
 from memory.chunking import TextChunk, TokenCounter, approx_tokens, chunk_text

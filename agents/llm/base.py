@@ -17,6 +17,8 @@ from typing import Literal, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ValidationError
 
+from agents.errors import LLMError, LLMUnavailable, StructuredOutputError  # noqa: F401 - re-exported
+
 T = TypeVar("T", bound=BaseModel)
 
 
@@ -42,18 +44,6 @@ class CallRecord(BaseModel):
     usage: Usage
     seconds: float
     attempts: int = 1
-
-
-class LLMError(Exception):
-    """The model could not give an answer; the message says why in one sentence."""
-
-
-class LLMUnavailable(LLMError):
-    """The model server cannot be reached, or does not serve the requested model."""
-
-
-class StructuredOutputError(LLMError):
-    """The model's reply did not validate against the requested schema after the allowed retries."""
 
 
 @runtime_checkable
