@@ -31,7 +31,7 @@ from agents.planner import Limits
 from agents.reader import Reader
 from agents.researcher import Researcher, new_run_id
 from agents.scoring import contains, exact_match, f1
-from agents.searcher import NOTHING_FOUND, SearcherDeps, build_searcher
+from agents.searcher import SearcherDeps, build_searcher
 from agents.settings import Settings
 from memory import AsyncMemory
 from tools import Fetcher
@@ -166,7 +166,7 @@ class Evaluator:
         out = await self._searcher.ainvoke({"node_id": "q1", "question": q.question, "queries": [q.question],
                                             "run_id": run_id, "today": today().isoformat(), "context": []})
         await self._deps.memory.tasks.finish_run(run_id, "done")
-        if out["answer"] == NOTHING_FOUND:
+        if not out["found"]:
             return "", "", [], self.memory.tasks.pages_read(run_id)
         checked = verify(f"{out['answer']}\n{out.get('evidence', '')}".strip(), dict(enumerate(out["chunks"], 1)))
         citations = [{"number": c.number, "url": c.url, "title": c.title, "quote": c.quote} for c in checked.citations]

@@ -19,7 +19,7 @@ from langgraph.types import Send
 
 from agents import prompts
 from agents.citations import Verifier, adds_to, grounded, renumber, strip_markers
-from agents.searcher import NOTHING_FOUND, SearcherDeps, build_searcher
+from agents.searcher import SearcherDeps, build_searcher
 from agents.untrusted import defang, instructions
 from memory import Chunk, Scope, TaskNode
 from memory.summary import STOPWORDS
@@ -108,13 +108,13 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
         out = await searcher.ainvoke({k: task[k] for k in ("node_id", "question", "run_id", "today", "context", "queries")
                                       if task.get(k) is not None})
         chunks = [c.model_dump() for c in out.get("chunks", [])]
-        status = "answered" if out["answer"] != NOTHING_FOUND else "failed"
+        status = "answered" if out["found"] else "failed"
         node = {"question": task["question"], "status": status, "answer": out["answer"], "evidence": out.get("evidence", ""), "chunks": chunks,
                 "queries": out.get("queries", []),
                 "started_at": started, "finished_at": time.time()}
         await _save_node(deps, task, node)
         return {"nodes": {task["node_id"]: node},
-                "events": [{"type": "SubAnswer", "node": task["node_id"], "answer": out["answer"]}]}
+                "events": [{"type": "SubAnswer", "node": task["node_id"], "status": status, "answer": out["answer"]}]}
 
     async def respond(state: PlannerState) -> PlannerState:
         nodes = state.get("nodes", {})

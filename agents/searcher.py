@@ -44,6 +44,7 @@ class SearcherState(TypedDict, total=False):
     urls: list[str]
     pages_read: int
     chunks: list[Chunk]
+    found: bool  # whether the pages read answer it; if not, `answer` is NOTHING_FOUND
     answer: str  # the short answer, cited: "The Sazerac Company [2]"
     evidence: str  # the passage sentence that supports it, cited: the explanation
 
@@ -129,13 +130,13 @@ def build_searcher(deps: SearcherDeps):
 
     async def answer(state: SearcherState) -> SearcherState:
         if not state["chunks"]:
-            return {"answer": NOTHING_FOUND}
+            return {"found": False, "answer": NOTHING_FOUND}
         text = (await deps.chat.complete(prompts.answer(state["question"], state["chunks"], state.get("context", [])),
                                          max_tokens=48, stop=["\n"])).strip()
         text = defang(text, marker="")  # what a model wrote after reading pages is untrusted too
         if not text:
-            return {"answer": NOTHING_FOUND}
-        return {"answer": text, "evidence": evidence(text, state["question"], state["chunks"])}
+            return {"found": False, "answer": NOTHING_FOUND}
+        return {"found": True, "answer": text, "evidence": evidence(text, state["question"], state["chunks"])}
 
     graph = StateGraph(SearcherState)
     for node in (rewrite, search, select, read, recall, answer):

@@ -144,8 +144,7 @@ class LiveView:
         elif event.type == "PageRead":
             self.pages.append(d.get("title") or d["url"])
         elif event.type == "SubAnswer" and d["node"] in self.nodes:
-            self.nodes[d["node"]].update(status="answered" if not d["answer"].startswith("No information") else "failed",
-                                         answer=d["answer"])
+            self.nodes[d["node"]].update(status=d["status"], answer=d["answer"])
         if self._stopped:
             return
         if self._live is None:

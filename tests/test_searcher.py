@@ -8,7 +8,7 @@ import pytest
 from agents.llm import ScriptedChat
 from agents.prompts import Queries
 from agents.reader import Reader
-from agents.searcher import NOTHING_FOUND, SearcherDeps, build_searcher
+from agents.searcher import SearcherDeps, build_searcher
 from memory import AsyncMemory, Memory
 from tests.conftest import LOOPBACK
 from tools import Fetcher, FetchLimits
@@ -68,7 +68,7 @@ async def test_no_search_results_means_no_answer_call(setup):
     chat = ScriptedChat(lambda m, s: Queries(queries=["qqxqz"]) if s is Queries else "should not be asked")
     out = await build_searcher(deps(chat, index, reader, memory)).ainvoke(
         {"question": "zzqxv?", "context": ["zzqxv? qqxqz"], "today": "2026-11-28", "run_id": "run"})
-    assert out["hits"] == [] and out["answer"] == NOTHING_FOUND and len(chat.requests) == 1
+    assert out["hits"] == [] and out["found"] is False and len(chat.requests) == 1
 
 
 async def test_every_fetch_failing_is_an_answer_that_says_so(setup, server):
@@ -83,7 +83,7 @@ async def test_every_fetch_failing_is_an_answer_that_says_so(setup, server):
     chat = ScriptedChat(rule)
     out = await build_searcher(deps(chat, DeadLinks(), reader, memory)).ainvoke(
         {"question": "Who produces Kentucky Tavern?", "today": "2026-11-28", "run_id": "run"})
-    assert out["pages_read"] == 0 and out["answer"] == NOTHING_FOUND
+    assert out["pages_read"] == 0 and out["found"] is False
 
 
 async def test_queries_the_model_cannot_write_leave_the_sub_question_as_the_query(setup):
