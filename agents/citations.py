@@ -12,11 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from memory import Chunk
-from memory.summary import STOPWORDS
+from tools.text import SPACED_MARKER as _MARKER, STOPWORDS, WORD as _WORD
 
-_MARKER = re.compile(r"\s?\[(\d{1,3})\]")
 _END = re.compile(r"[.!?]+(?=\s)|\n")  # a sentence is complete once the character after it is known
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 SupportCheck = Callable[[str, Chunk], bool]  # (sentence without markers, cited chunk) -> supported?
 

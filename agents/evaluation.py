@@ -15,7 +15,6 @@ LLM calls, tokens, pages read and latency; or the reason it failed.
 
 import asyncio
 import json
-import re
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -37,9 +36,9 @@ from memory import AsyncMemory
 from tools import Fetcher
 from tools.clock import today
 from tools.search import LocalIndex, SearchBackend
+from tools.text import MARKER
 
 MODES = ("direct", "rag", "deep")
-_MARKER = re.compile(r"\s*\[(\d{1,3})\]")
 
 
 class Question(BaseModel):
@@ -106,7 +105,7 @@ def score(mode: str, q: Question, prediction: str, text: str, citations: list[di
     read_urls = {url for url, _ in pages}
     titles = {title for _, title in pages}
     numbers = {c["number"] for c in citations}
-    invented = sum(1 for n in _MARKER.findall(text) if int(n) not in numbers)
+    invented = sum(1 for n in MARKER.findall(text) if int(n) not in numbers)
     invented += sum(1 for c in citations if c["url"] not in read_urls)
     good = sum(1 for c in citations if c["title"] in q.supporting_titles or contains(c["quote"], q.golds))
     return Result(

@@ -22,7 +22,7 @@ from agents.citations import Verifier, adds_to, grounded, renumber, strip_marker
 from agents.searcher import SearcherDeps, build_searcher
 from agents.untrusted import defang, instructions
 from memory import Chunk, Scope, TaskNode
-from memory.summary import STOPWORDS
+from tools.text import content_words
 
 
 @dataclass(frozen=True)
@@ -220,21 +220,17 @@ def on_topic(subs: list, question: str, done: list) -> list:
     one from the prompt's examples whom these do not, and do not address the model. A small model
     copies its few-shot examples into the plan; those copies are dropped here, as is a
     sub-question a page has talked the model into."""
-    words = _words(question + " " + " ".join(f"{q} {a}" for _, q, a in done))
+    words = content_words(question + " " + " ".join(f"{q} {a}" for _, q, a in done))
     copied = {w.lower() for q, subs_ in prompts.PLAN_EXAMPLES for w in re.findall(r"(?<!^)\b[A-Z]\w{2,}", q)} - words
-    return [s for s in subs if _words(s.question) & words and not _words(s.question) & copied
+    return [s for s in subs if content_words(s.question) & words and not content_words(s.question) & copied
             and not instructions(s.question)]
 
 
 def same_question(a: str, b: str) -> bool:
     """Whether two sub-questions ask the same thing: the same content words, give or take one in
     five (models re-propose what they planned before, reworded a little)."""
-    x, y = (_words(t) | set(re.findall(r"\d+", t)) for t in (a, b))  # numbers tell questions apart too
+    x, y = (content_words(t) | set(re.findall(r"\d+", t)) for t in (a, b))  # numbers tell questions apart too
     return x == y or bool(x and y) and len(x & y) / len(x | y) >= 0.8
-
-
-def _words(text: str) -> set[str]:
-    return {w.lower() for w in re.findall(r"\w{3,}", text)} - STOPWORDS
 
 
 def _limit(state: PlannerState, nodes: dict, rounds: int, limits: Limits) -> str | None:

@@ -4,14 +4,15 @@ import re
 import string
 from collections import Counter
 
-_MARKER = re.compile(r"\[\d{1,3}\]")
+from tools.text import MARKER
+
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans("", "", string.punctuation)
 
 
 def normalize(text: str) -> str:
     """Lower-case, citation markers, punctuation and articles removed, whitespace collapsed."""
-    text = _MARKER.sub(" ", text).lower().translate(_PUNCT)
+    text = MARKER.sub(" ", text).lower().translate(_PUNCT)
     return " ".join(_ARTICLES.sub(" ", text).split())
 
 

@@ -21,14 +21,12 @@ from agents import prompts
 from agents.llm import ChatModel, StructuredOutputError
 from agents.reader import Reader
 from agents.untrusted import defang
-from memory.summary import STOPWORDS
 from memory import AsyncMemory, Chunk, Scope, canonical_url
 from tools.errors import SearchError
 from tools.search import SearchBackend, SearchHit
+from tools.text import MARKER, content_words
 
 NOTHING_FOUND = "No information was found for this question."
-_MARKER = re.compile(r"\[\d{1,3}\]")
-_WORD = re.compile(r"\w{3,}", re.UNICODE)
 _SENTENCES = re.compile(r"[^.!?]+(?:[.!?]+(?=\s|$)|$)")
 
 
@@ -64,13 +62,13 @@ def evidence(answer: str, question: str, chunks: list[Chunk]) -> str:
     """The explanation behind a short answer: the sentence, in a passage the answer cites (any
     passage if it cites none), that holds most of the answer's words, then most of the question's;
     cited, so that the explanation rests on a page read, not on the model's words."""
-    cited = [int(n) for n in re.findall(r"\[(\d{1,3})\]", answer) if 1 <= int(n) <= len(chunks)]
-    said = {w.lower() for w in _WORD.findall(_MARKER.sub(" ", answer))} - STOPWORDS
-    asked = {w.lower() for w in _WORD.findall(question)} - STOPWORDS
+    cited = [int(n) for n in MARKER.findall(answer) if 1 <= int(n) <= len(chunks)]
+    said = content_words(MARKER.sub(" ", answer))
+    asked = content_words(question)
     best, score = "", (0, 0)
     for i in cited or range(1, len(chunks) + 1):
         for sentence in _SENTENCES.findall(" ".join(chunks[i - 1].text.split())):
-            words = {w.lower() for w in _WORD.findall(sentence)}
+            words = content_words(sentence)
             overlap = (len(said & words), len(asked & words))
             if overlap > score:
                 best, score = f"{sentence.strip().rstrip('.')} [{i}].", overlap

@@ -14,7 +14,8 @@ from memory.chunking import TokenCounter, approx_tokens, chunk_text
 from memory.db import Database
 from memory.models import Added, Chunk, StoredPage
 from memory.summary import Summariser, extractive_summary
-from memory.text import canonical_url, content_hash, fts_query
+from memory.text import canonical_url, content_hash
+from tools.text import fts_query
 from tools.fetch import Page
 
 _PAGE_COLUMNS = "id, url, canonical_url, final_url, title, published, fetched_at, content_hash, backend, n_chunks, truncated"

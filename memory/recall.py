@@ -19,10 +19,8 @@ from dataclasses import dataclass
 from memory.db import FTS_TOKENIZER, Database
 from memory.knowledge import CHUNK_COLUMNS, chunk_from_row
 from memory.models import Chunk, Dropped, Recall, RecallStats
-from memory.summary import STOPWORDS
-from memory.text import fts_or, query_words
+from tools.text import STOPWORDS, WORD as _WORD, fts_or, query_words
 
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 

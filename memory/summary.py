@@ -9,19 +9,12 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
+from tools.text import STOPWORDS
+
 Summariser = Callable[[str, str], str]  # (page title, chunk text) -> summary
 
 _WORD = re.compile(r"[^\W\d_][\w'-]*", re.UNICODE)
 _LEAD = re.compile(r"^.*?[.!?](?=\s|$)", re.DOTALL)
-STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further had has
-    have having he her here hers herself him himself his how i if in into is it its itself just me more
-    most my myself no nor not now of off on once only or other our ours out over own same she should so
-    some such than that the their theirs them themselves then there these they this those through to too
-    under until up very was we were what when where which while who whom why will with would you your
-    one two first new known later became since including many well used however among within""".split()
-)
 
 
 def salient_terms(text: str, n: int = 8) -> list[str]:

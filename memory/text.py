@@ -1,12 +1,9 @@
-"""Small text helpers shared by memory's modules: URL canonicalisation, content hashes, FTS queries."""
+"""Small text helpers shared by memory's modules: URL canonicalisation, content hashes."""
 
 import hashlib
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from memory.summary import STOPWORDS
-
-_WORD = re.compile(r"\w+", re.UNICODE)
 _TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref_src)$", re.IGNORECASE)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -27,19 +24,3 @@ def canonical_url(url: str) -> str:
 
 def content_hash(text: str) -> str:
     return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()
-
-
-def query_words(text: str) -> list[str]:
-    """The words of a question worth searching for: lower-cased, unique, stop words removed
-    (unless nothing else is left)."""
-    words = [w.lower() for w in _WORD.findall(text)]
-    return list(dict.fromkeys([w for w in words if w not in STOPWORDS] or words))
-
-
-def fts_or(words: list[str]) -> str | None:
-    """Words as a safe FTS5 OR-query (each quoted, so no word is read as syntax), or None."""
-    return " OR ".join(f'"{w}"' for w in words) if words else None
-
-
-def fts_query(text: str) -> str | None:
-    return fts_or(query_words(text))

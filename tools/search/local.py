@@ -24,6 +24,7 @@ from urllib.parse import quote, unquote, urlsplit
 from tools.datafile import ensure_folder, why_unusable
 from tools.errors import CorpusError, EmptyCorpus
 from tools.search.base import Recency, SearchHit
+from tools.text import SEARCH_STOPWORDS, fts_query
 
 SCHEME = "sleuth"
 TEXT_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".html": "html", ".htm": "html"}
@@ -59,12 +60,6 @@ CREATE TRIGGER IF NOT EXISTS docs_au AFTER UPDATE ON docs BEGIN
 END;
 """
 
-# Words too common to help BM25 but costly to look up in an OR query over a large corpus.
-_STOPWORDS = frozenset(
-    "a an and are as at be by for from has have he her his in is it its of on or she that the their "
-    "they this to was were what when where which who whom whose why with how did does do".split()
-)
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -98,14 +93,6 @@ def doc_id_from_url(url: str) -> str | None:
     if parts.scheme != SCHEME or parts.netloc != "doc" or len(parts.path) < 2:
         return None
     return unquote(parts.path[1:])
-
-
-def fts_query(text: str) -> str | None:
-    """A user's words as a safe FTS5 OR-query (every term quoted), or None if no word is left."""
-    words = [w.lower() for w in _WORD.findall(text)]
-    kept = [w for w in words if w not in _STOPWORDS] or words
-    unique = list(dict.fromkeys(kept))
-    return " OR ".join(f'"{w}"' for w in unique) if unique else None
 
 
 class LocalIndex:
@@ -220,7 +207,7 @@ class LocalIndex:
     # query ----------------------------------------------------------------------------------
 
     def search_sync(self, query: str, max_results: int = 10) -> list[SearchHit]:
-        expr = fts_query(query)
+        expr = fts_query(query, SEARCH_STOPWORDS)
         if expr is None:
             return []
         with self._open() as con:
