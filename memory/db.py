@@ -8,12 +8,12 @@ leaves the database as it was before that write.
 
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from tools.datafile import ensure_folder, why_unusable
+from tools.retry import Retries
 
 APPLICATION_ID = 0x534C5448  # "SLTH": marks the file as sleuth's, so a foreign database is refused
 FTS_TOKENIZER = "tokenize='porter unicode61 remove_diacritics 2'"
@@ -210,19 +210,20 @@ class Database:
         self._checked = True
 
 
-def _ensure_wal(con: sqlite3.Connection, attempts: int = 50) -> None:
+def _ensure_wal(con: sqlite3.Connection) -> None:
     """Switch a new database to WAL. Switching takes a lock SQLite does not wait for, so when other
-    processes are busy on a database that is not WAL yet, try again a bounded number of times."""
-    for attempt in range(attempts):
+    processes are busy on a database that is not WAL yet, try again a bounded number of times
+    (about 45 s in all)."""
+    for attempt in Retries(retries=49, backoff=0.05, cap=1.0):
         if con.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
             return
         try:
             con.execute("PRAGMA journal_mode=WAL")
             return
         except sqlite3.OperationalError as e:
-            if "locked" not in str(e) or attempt == attempts - 1:
+            if "locked" not in str(e) or attempt.last:
                 raise
-            time.sleep(0.05 * (attempt + 1))
+            attempt.sleep()
 
 
 def _statements(script: str) -> Iterator[str]:

@@ -27,6 +27,7 @@ from tools.decode import ACCEPT_ENCODING, decode
 from tools.errors import FetchError
 from tools.extract import extract
 from tools.netguard import AddressPolicy, guarded_transport
+from tools.retry import Retries
 from tools.search.local import SCHEME, LocalIndex, doc_id_from_url
 
 USER_AGENT = "Mozilla/5.0 (compatible; sleuth/0.1; research agent; +https://pypi.org/project/sleuth/)"
@@ -149,12 +150,11 @@ class Fetcher:
     # -----------------------------------------------------------------------------------------
 
     async def _get(self, url: str) -> _Body:
-        for attempt in range(self.limits.retries + 1):
+        for attempt in Retries(self.limits.retries, self.limits.backoff, cap=self.limits.max_retry_after):
             body, retry_after = await self._follow(url)
-            if body.status not in _RETRY_STATUS or attempt == self.limits.retries:
+            if body.status not in _RETRY_STATUS or attempt.last:
                 return body
-            delay = retry_after if retry_after is not None else self.limits.backoff * 2**attempt
-            await asyncio.sleep(min(delay, self.limits.max_retry_after))
+            await attempt.wait(retry_after)
         raise AssertionError("unreachable")
 
     async def _follow(self, url: str) -> tuple[_Body, float | None]:

@@ -2,7 +2,6 @@
 cluster behind a router, or another server. Streaming is server-sent events; structured output is
 `response_format` with a JSON schema, validated again here."""
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -12,6 +11,7 @@ import httpx
 from agents.llm.base import (
     CallRecord, LLMError, LLMUnavailable, Message, Messages, T, Timer, Usage, as_messages, complete_and_record, record, schema_of,
 )
+from tools.retry import Retries
 
 _RETRY = {429, 500, 502, 503, 504}
 _PATH = "/v1/chat/completions"
@@ -107,8 +107,8 @@ class OpenAIChat:
     async def _request(self, body: dict) -> AsyncIterator[httpx.Response]:
         """POST a chat completion with bounded retries on connection errors, 429 and 5xx; yields the
         open response (the retries cover opening it, never a response already handed out)."""
-        for attempt in range(self.retries + 1):
-            last = attempt == self.retries
+        for attempt in Retries(self.retries, self.backoff):
+            last = attempt.last
             stack = AsyncExitStack()
             try:
                 response = await stack.enter_async_context(self._client.stream("POST", _PATH, json=body))
@@ -116,7 +116,7 @@ class OpenAIChat:
                 if last:
                     raise LLMUnavailable(f"cannot reach the LLM server at {self.base_url} ({e.__class__.__name__}); "
                                          "is `sleuth serve` running?") from None
-                await asyncio.sleep(self.backoff * 2**attempt)
+                await attempt.wait()
                 continue
             except httpx.TimeoutException:
                 raise LLMError(f"the LLM server at {self.base_url} did not answer in time.") from None
@@ -126,7 +126,7 @@ class OpenAIChat:
                     return
                 await response.aread()
             if response.status_code in _RETRY and not last:
-                await asyncio.sleep(self.backoff * 2**attempt)
+                await attempt.wait()
                 continue
             raise await self._error(response)
 

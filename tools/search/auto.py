@@ -5,7 +5,6 @@ timeout) falls back at once. The fallback is announced in one line through `noti
 `cooldown` seconds so a run does not pay for the same failure on every query.
 """
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -13,6 +12,7 @@ from collections.abc import Callable
 from tools.errors import EmptyCorpus, RateLimited, SearchUnavailable
 from tools.search.base import Recency, SearchBackend, SearchHit
 from tools.search.local import LocalIndex
+from tools.retry import Retries
 
 
 log = logging.getLogger("sleuth.search")
@@ -61,11 +61,11 @@ class AutoSearch:
             ) from None
 
     async def _web(self, query: str, max_results: int, recency: Recency | None) -> list[SearchHit]:
-        for attempt in range(self.retries + 1):
+        for attempt in Retries(self.retries, self.backoff):
             try:
                 return await self.web.search(query, max_results=max_results, recency=recency)
             except RateLimited:
-                if attempt == self.retries:
+                if attempt.last:
                     raise
-                await asyncio.sleep(self.backoff * 2**attempt)
+                await attempt.wait()
         raise AssertionError("unreachable")
