@@ -27,7 +27,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 from memory import Memory  # noqa: E402
 from tools.clock import now  # noqa: E402
 from tools.fetch import Page  # noqa: E402
-from tools.search.local import doc_url  # noqa: E402
+from tools.documents import doc_url  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "bench"

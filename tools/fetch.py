@@ -28,7 +28,8 @@ from tools.errors import FetchError
 from tools.extract import extract
 from tools.netguard import AddressPolicy, guarded_transport
 from tools.retry import Retries
-from tools.search.local import SCHEME, LocalIndex, doc_id_from_url
+from tools.corpus import Corpus
+from tools.documents import SCHEME, doc_id_from_url
 
 USER_AGENT = "Mozilla/5.0 (compatible; sleuth/0.1; research agent; +https://pypi.org/project/sleuth/)"
 ROBOTS_MAX_BYTES = 500_000  # what Google's crawler reads of a robots.txt; the rest is ignored
@@ -89,7 +90,7 @@ class Fetcher:
         self,
         limits: FetchLimits = FetchLimits(),
         policy: AddressPolicy = AddressPolicy(),
-        local: LocalIndex | None = None,
+        local: Corpus | None = None,
     ) -> None:
         self.limits = limits
         self.policy = policy

@@ -10,7 +10,8 @@ from tools.errors import EmptyCorpus, RateLimited, SearchError, SearchTimeout, S
 from tools.search.auto import AutoSearch
 from tools.search.base import BackendName, Recency, SearchBackend, SearchHit
 from tools.search.duckduckgo import DuckDuckGoSearch
-from tools.search.local import Document, IngestReport, LocalIndex, doc_id_from_url, doc_url, read_jsonl
+from tools.documents import Document, IngestReport, doc_id_from_url, doc_url, read_jsonl
+from tools.search.local import LocalIndex
 
 SAMPLE_CORPUS = Path(__file__).parent / "sample" / "corpus.jsonl"
 
