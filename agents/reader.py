@@ -1,7 +1,7 @@
 """Reading pages: from memory when sleuth read them recently, else from the web, and into memory.
 
 This is the searcher's "read" step: a page fetched within the freshness window is not fetched
-again (a recency-sensitive question passes `refresh=True`), every page read is recorded for the
+again, every page read is recorded for the
 run, and pages are fetched concurrently within the fetcher's limits.
 """
 
@@ -31,8 +31,8 @@ class Reader:
         self.memory = memory
         self.freshness = freshness
 
-    async def read(self, url: str, *, run_id: str | None = None, refresh: bool = False) -> Read:
-        if not refresh and self.freshness > timedelta(0):
+    async def read(self, url: str, *, run_id: str | None = None) -> Read:
+        if self.freshness > timedelta(0):
             stored = await self.memory.knowledge.fresh(url, self.freshness)
             if stored is not None:
                 if run_id is not None:
@@ -44,5 +44,5 @@ class Reader:
         added = await self.memory.knowledge.add(page, run_id=run_id)
         return Read(url=url, added=added, from_memory=False, error=added.reason if added.page is None else None)
 
-    async def read_many(self, urls: list[str], *, run_id: str | None = None, refresh: bool = False) -> list[Read]:
-        return list(await asyncio.gather(*(self.read(u, run_id=run_id, refresh=refresh) for u in urls)))
+    async def read_many(self, urls: list[str], *, run_id: str | None = None) -> list[Read]:
+        return list(await asyncio.gather(*(self.read(u, run_id=run_id) for u in urls)))

@@ -113,12 +113,9 @@ def forget(
 @app.command()
 def export(
     ctx: typer.Context,
-    format: Annotated[str, typer.Option("--format", help="Only jsonl: one page with its chunks per line.")] = "jsonl",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
 ) -> None:
-    """Export every stored page with its chunks."""
-    if format != "jsonl":
-        raise typer.BadParameter("only jsonl is supported.", param_hint="--format")
+    """Export every stored page with its chunks, one JSON line per page."""
     if out is not None and not out.parent.is_dir():
         raise typer.BadParameter(f"the folder {out.parent} does not exist.", param_hint="--out")
     memory = _memory(ctx)

@@ -32,7 +32,7 @@ def test_stats_search_recall_and_show(sleuth, imported):
 
 def test_export_threads_and_forget(sleuth, imported, tmp_path):
     out = tmp_path / "export.jsonl"
-    assert sleuth("memory", "export", "--format", "jsonl", "--out", str(out)).returncode == 0
+    assert sleuth("memory", "export", "--out", str(out)).returncode == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 301 and rows[0]["chunks"]
     Memory(imported / "memory.db").conversations.add_turn("trip", "Where is Bardstown?", "In Kentucky [1].")

@@ -1,5 +1,6 @@
 """The fetcher against a real HTTP server on loopback: every behaviour a page on the web can show."""
 
+import asyncio
 import tracemalloc
 
 import pytest
@@ -201,7 +202,7 @@ async def test_per_host_limit_bounds_concurrent_requests(server):
     limits = FetchLimits(per_host=2, read_timeout=2.0)
     server.max_holding = 0
     async with Fetcher(limits, LOOPBACK) as f:
-        pages = await f.fetch_many([f"{server.url}/hold?i={i}" for i in range(6)])
+        pages = await asyncio.gather(*(f.fetch(f"{server.url}/hold?i={i}") for i in range(6)))
     assert [p.text for p in pages] == [f"held /hold?i={i}" for i in range(6)]
     assert server.max_holding <= 2
 

@@ -6,7 +6,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from attention_runtime.sparse import (  # noqa: E402
-    ChunkSummaries, FlexPrefillParams, HCAMParams, dense_attention, flexprefill_attention, hcam_decode,
+    FlexPrefillParams, HCAMParams, dense_attention, flexprefill_attention, hcam_decode,
 )
 from attention_runtime.sparse.flexprefill import block_sparse_attention, density, flexprefill_mask  # noqa: E402
 
@@ -124,15 +124,3 @@ def test_hcam_finds_the_chunk_the_query_is_about():
     params = HCAMParams(chunk_size=16, top_k=4, sink=16, local=256, min_context=0)
     out, dense = hcam_decode(q, k, v, params), dense_attention(q, k, v)
     assert (out - dense).abs().max() < 1e-2
-
-
-def test_chunk_summaries_kept_while_decoding_equal_the_batch_means():
-    _, k, v = qkv(Lq=1, Lk=530, Hkv=2)
-    s = ChunkSummaries(16)
-    s.append(k[:, :, :500])
-    for t in range(500, 530):  # one token at a time, as decoding does
-        s.append(k[:, :, t:t + 1])
-    torch.testing.assert_close(s.means, k[:, :, :528].view(2, 2, 33, 16, 32).mean(3))
-    q = torch.randn(2, 4, 1, 32)
-    params = HCAMParams(chunk_size=16, top_k=5, sink=16, local=64, min_context=0)
-    torch.testing.assert_close(hcam_decode(q, k, v, params, summaries=s.means), hcam_decode(q, k, v, params))

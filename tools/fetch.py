@@ -144,10 +144,6 @@ class Fetcher:
             author=result.author, language=result.language, truncated=body.truncated,
         )
 
-    async def fetch_many(self, urls: list[str]) -> list[Page]:
-        """Fetch concurrently (within the limits); pages come back in the order of `urls`."""
-        return list(await asyncio.gather(*(self.fetch(u) for u in urls)))
-
     # -----------------------------------------------------------------------------------------
 
     async def _get(self, url: str) -> _Body:

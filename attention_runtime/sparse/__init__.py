@@ -18,7 +18,7 @@ over its paged KV cache (`attention_runtime.backends.paged`).
 
 from attention_runtime.sparse.dense import dense_attention
 from attention_runtime.sparse.flexprefill import FlexPrefillParams, flexprefill_attention
-from attention_runtime.sparse.hcam import ChunkSummaries, HCAMParams, hcam_decode
+from attention_runtime.sparse.hcam import HCAMParams, hcam_decode
 
-__all__ = ["ChunkSummaries", "FlexPrefillParams", "HCAMParams", "dense_attention", "flexprefill_attention",
+__all__ = ["FlexPrefillParams", "HCAMParams", "dense_attention", "flexprefill_attention",
            "hcam_decode"]

@@ -15,37 +15,8 @@ from attention_runtime.params import HCAMParams
 from attention_runtime.sparse.dense import dense_attention
 
 
-class ChunkSummaries:
-    """Running mean key of each full chunk, kept as keys are appended (as blocks fill during decode)."""
-
-    def __init__(self, chunk_size: int) -> None:
-        self.cs = chunk_size
-        self.sums: torch.Tensor | None = None  # [B, Hkv, n_chunks_started, D]
-        self.length = 0
-
-    def append(self, k: torch.Tensor) -> None:
-        """Add keys `[B, Hkv, n, D]` at the end."""
-        B, H, n, D = k.shape
-        start, end = self.length, self.length + n
-        chunks = math.ceil(end / self.cs)
-        if self.sums is None:
-            self.sums = torch.zeros(B, H, 0, D, device=k.device)
-        if chunks > self.sums.shape[2]:
-            self.sums = torch.cat([self.sums, torch.zeros(B, H, chunks - self.sums.shape[2], D, device=k.device)], 2)
-        index = (torch.arange(start, end, device=k.device) // self.cs).expand(B, H, n)
-        self.sums.scatter_add_(2, index[..., None].expand(B, H, n, D), k.float())
-        self.length = end
-
-    @property
-    def means(self) -> torch.Tensor:
-        """Summary keys of the full chunks: `[B, Hkv, length // cs, D]`."""
-        assert self.sums is not None
-        return self.sums[:, :, : self.length // self.cs] / self.cs
-
-
 def chunk_means(k: torch.Tensor, chunk_size: int) -> torch.Tensor:
-    """The summary keys of the full chunks of `k [B, Hkv, L, D]`, all at once: `[B, Hkv, L // cs, D]` fp32
-    (what `ChunkSummaries` keeps as keys arrive)."""
+    """The summary keys of the full chunks of `k [B, Hkv, L, D]`, all at once: `[B, Hkv, L // cs, D]` fp32"""
     B, H, L, D = k.shape
     n = L // chunk_size
     return k[:, :, : n * chunk_size].float().view(B, H, n, chunk_size, D).mean(3)
@@ -105,7 +76,7 @@ def hcam_positions(q: torch.Tensor, k: torch.Tensor, params: HCAMParams, summari
 def hcam_decode(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, params: HCAMParams = HCAMParams(), *,
                 summaries: torch.Tensor | None = None, scale: float | None = None) -> torch.Tensor:
     """Attention of one new query per sequence, `q [B, Hq, 1, D]`, over the cache `k, v [B, Hkv, L, D]`.
-    `summaries` `[B, Hkv, >= L // cs, D]` (from `ChunkSummaries`) is computed here when not given."""
+    `summaries` `[B, Hkv, >= L // cs, D]` (from `chunk_means`) is computed here when not given."""
     B, Hq, _, D = q.shape
     Hkv = k.shape[1]
     scale = scale if scale is not None else D ** -0.5
