@@ -5,6 +5,11 @@ sleuth is killed they would be reparented to init and keep the model, the cores 
 Linux's PR_SET_PDEATHSIG asks the kernel to send each child SIGKILL when its parent dies; it is set
 in every child vLLM starts: in forked ones by an at-fork hook, in spawned ones by sleuth's vLLM
 plugin, which vLLM loads first thing in each process it starts. Elsewhere than Linux, nothing is done.
+
+Each child also leaves the terminal's process group. A terminal sends Ctrl-C to the whole
+foreground group: the engine core would shut itself down at once, and sleuth's request in flight
+would end in vLLM's EngineDeadError (with its traceback) before sleuth's own Ctrl-C handling could
+say "interrupted". Out of the group, the engine keeps serving until sleuth stops, and dies with it.
 """
 
 import ctypes
@@ -29,6 +34,10 @@ def die_with_parent(parent_pid: int) -> None:
         return
     if os.getppid() != parent_pid:  # the parent ended before the request was made
         os.kill(os.getpid(), signal.SIGKILL)
+    try:
+        os.setpgid(0, 0)  # Ctrl-C on the terminal is for sleuth; the engine ends when sleuth does
+    except OSError:
+        pass
 
 
 def tie_children() -> None:
