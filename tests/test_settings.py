@@ -49,3 +49,22 @@ def test_the_engine_computes_in_bf16_only_where_the_hardware_does(monkeypatch):
     assert (config.resolved("cpu").dtype, config.resolved("cpu").kv_cache_bytes) == ("bfloat16", 1 << 30)
     assert config.resolved("gpu").dtype == "bfloat16"
     assert engine.EngineConfig(model="m", dtype="bfloat16", kv_cache_bytes=5).resolved("cpu").kv_cache_bytes == 5
+
+
+def test_sleuth_serve_gives_vllm_the_arguments_the_in_process_engine_uses():
+    """`sleuth serve` and the in-process engine start vLLM from one set of engine arguments: the
+    flags serve passes parse, in vLLM's own parser, back to those arguments."""
+    pytest.importorskip("vllm", reason="the engine extra is not installed")
+    from vllm.entrypoints.launchers.cli_args import make_arg_parser
+    from vllm.utils.argparse_utils import FlexibleArgumentParser
+
+    from attention_runtime import EngineConfig
+    from attention_runtime.engine import vllm_flags
+
+    for build in ("cpu", "gpu"):
+        arguments = EngineConfig("/models/m", max_num_seqs=5, seed=3).vllm_arguments(build)
+        parsed = vars(make_arg_parser(FlexibleArgumentParser()).parse_args(vllm_flags(arguments)))
+        for key, value in arguments.items():
+            got = parsed[key]
+            got = vars(got) if key == "structured_outputs_config" else got
+            assert {k: got[k] for k in value} == value if isinstance(value, dict) else got == value, key
