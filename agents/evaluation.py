@@ -16,7 +16,7 @@ LLM calls, tokens, pages read and latency; or the reason it failed.
 import asyncio
 import json
 import time
-from datetime import timedelta
+from contextlib import AsyncExitStack
 from pathlib import Path
 from statistics import mean
 
@@ -27,15 +27,13 @@ from agents.citations import strip_markers, verify
 from agents.errors import EvalError
 from agents.llm import ChatModel, LLMUnavailable, counting
 from agents.planner import Limits
-from agents.reader import Reader
 from agents.researcher import Researcher, new_run_id
 from agents.scoring import contains, exact_match, f1
-from agents.searcher import SearcherDeps, build_searcher
+from agents.searcher import build_searcher
+from agents.session import open_session
 from agents.settings import Settings
-from memory import AsyncMemory
-from tools import Fetcher
 from tools.clock import today
-from tools.search import LocalIndex, SearchBackend
+from tools.search import SearchBackend
 from tools.text import MARKER
 
 MODES = ("direct", "rag", "deep")
@@ -129,18 +127,16 @@ class Evaluator:
         self.memory = settings.open_memory()
 
     async def __aenter__(self) -> "Evaluator":
-        s = self.settings
-        self._fetcher = Fetcher(s.fetch_limits(), s.address_policy(), LocalIndex(s.corpus_path))
-        await self._fetcher.__aenter__()
-        amem = AsyncMemory(self.memory)
-        self._deps = SearcherDeps(chat=self.chat, search=self.search, memory=amem, budget_tokens=s.recall_budget,
-                                  reader=Reader(self._fetcher, amem, freshness=timedelta(hours=s.freshness_hours)))
+        self._stack = AsyncExitStack()
+        session = await self._stack.enter_async_context(
+            open_session(self.settings, chat=self.chat, search=self.search, memory=self.memory))
+        self._deps = session.deps
         self._searcher = build_searcher(self._deps)
-        self._researcher = Researcher(s, chat=self.chat, search=self.search, limits=self.limits)
+        self._researcher = Researcher(self.settings, chat=self.chat, search=self.search, limits=self.limits)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self._fetcher.__aexit__(*exc)
+        await self._stack.__aexit__(*exc)
 
     async def run(self, mode: str, q: Question) -> Result:
         started = time.perf_counter()

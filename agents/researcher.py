@@ -11,11 +11,9 @@ Follow-up questions on the same `thread_id` see the thread's earlier turns.
 """
 
 import asyncio
-import logging
 import time
 import uuid
-from datetime import timedelta
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -24,15 +22,11 @@ from pydantic import BaseModel, Field
 from agents.errors import ResearchError
 from agents.llm import CallRecord, ChatModel, Usage, counting
 from agents.planner import Limits, build_planner
-from agents.reader import Reader
-from agents.searcher import SearcherDeps
+from agents.session import Prepare, open_session
 from agents.settings import Settings
-from memory import AsyncMemory, Memory
-from tools import Fetcher
+from memory import Memory
 from tools.clock import today
-from tools.search import LocalIndex, SearchBackend, make_backend
-
-log = logging.getLogger("sleuth.researcher")
+from tools.search import SearchBackend
 
 
 class Source(BaseModel):
@@ -78,7 +72,7 @@ def new_run_id(thread_id: str) -> str:
 class Researcher:
     def __init__(self, settings: Settings | None = None, *, chat: ChatModel | None = None,
                  search: SearchBackend | None = None, limits: Limits = Limits(),
-                 prepare: Callable[[Settings], str] | None = None) -> None:
+                 prepare: Prepare | None = None) -> None:
         self.settings = settings or Settings.load()
         self._prepare = prepare  # how a catalogue model is converted on first use (the CLI shows progress)
         self._chat = chat
@@ -122,19 +116,14 @@ class Researcher:
     async def _run(self, memory: Memory, question: str, thread_id: str, run_id: str, resume: bool,
                    calls: list[CallRecord]) -> AsyncIterator[Event]:
         s = self.settings
-        amem = AsyncMemory(memory)
         started = time.perf_counter()
         async with AsyncExitStack() as stack:
-            chat = self._chat or await open_chat(s, stack, self._prepare)
-            local = LocalIndex(s.corpus_path)
-            search = self._search or make_backend(s.search_backend, local=local, timeout=s.search_timeout,
-                                                  retries=s.search_retries)
-            fetcher = await stack.enter_async_context(Fetcher(s.fetch_limits(), s.address_policy(), local))
-            reader = Reader(fetcher, amem, freshness=timedelta(hours=s.freshness_hours))
-            deps = SearcherDeps(chat=chat, search=search, reader=reader, memory=amem, budget_tokens=s.recall_budget)
+            session = await stack.enter_async_context(open_session(s, chat=self._chat, search=self._search,
+                                                                   memory=memory, prepare=self._prepare))
+            amem = session.memory
             s.data_dir.mkdir(parents=True, exist_ok=True)
             saver = await stack.enter_async_context(self._checkpointer())
-            graph = build_planner(deps, self.limits, checkpointer=saver)
+            graph = build_planner(session.deps, self.limits, checkpointer=saver)
             config = {"configurable": {"thread_id": run_id}, "recursion_limit": 100}
             if resume and (await graph.aget_state(config)).values:
                 inputs = None  # continue from the last checkpoint
@@ -193,35 +182,3 @@ class Researcher:
                 self._saver = None
                 if opened.done() and not opened.cancelled() and opened.exception() is None:
                     await opener.__aexit__(None, None, None)
-
-
-async def open_chat(s: Settings, stack: AsyncExitStack, prepare: Callable[[Settings], str] | None = None) -> ChatModel:
-    """The model the settings name, closed with `stack`: the server at `llm_url` if one is set; else
-    a `sleuth serve` already serving `model` at `serve_url` (said in one log line); else the
-    in-process engine, after `prepare` (default: convert a catalogue model once, silently)."""
-    from agents.llm import OpenAIChat
-
-    url = s.llm_url or (s.serve_url if await serves(s.serve_url, s.model) else None)
-    if url:
-        if not s.llm_url:
-            log.warning("sleuth: using the sleuth serve at %s (model %s); no engine started here", url, s.model)
-        chat = OpenAIChat(url, s.model, timeout=s.llm_timeout)
-        stack.push_async_callback(chat.aclose)
-        return chat
-    from agents.llm import LocalChat
-    from attention_runtime import Engine, resolve
-
-    path = prepare(s) if prepare else resolve(s.model, s.data_dir)
-    return LocalChat(await Engine.shared(s.engine_config(path)))
-
-
-async def serves(url: str, model: str) -> bool:
-    """Whether an OpenAI-compatible server at `url` answers, within a second, and lists `model`."""
-    import httpx
-
-    try:
-        async with httpx.AsyncClient(timeout=1.0, trust_env=False) as client:
-            reply = await client.get(url.rstrip("/") + "/models")
-        return reply.status_code == 200 and model in {m.get("id") for m in reply.json().get("data", [])}
-    except (httpx.HTTPError, ValueError, AttributeError):
-        return False

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from agents import Settings  # noqa: E402
 from agents.evaluation import Evaluator, evaluate, load_questions, read_results, summarize  # noqa: E402
 from agents.llm.base import as_messages  # noqa: E402
-from agents.researcher import open_chat  # noqa: E402
+from agents.session import open_chat  # noqa: E402
 from agents.untrusted import instructions  # noqa: E402
 from tools.search import LocalIndex  # noqa: E402
 

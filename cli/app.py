@@ -10,14 +10,15 @@ from typing import Annotated, Optional
 import typer
 
 from agents import AgentError
+from agents.session import open_fetcher, search_backend
 from agents.settings import Settings
 from attention_runtime import AttentionRuntimeError
 from memory import StoreError
 from cli import ask_cmd, eval_cmd, memory_cmd, model_cmd, render, terminal
-from tools import Fetcher, ToolError
+from tools import ToolError
 from tools.datafile import describe_os_error
 from tools.netguard import AddressPolicy
-from tools.search import LocalIndex, make_backend
+from tools.search import LocalIndex
 
 app = typer.Typer(
     help="sleuth: research a question on the web or in your documents, with cited answers.",
@@ -69,9 +70,7 @@ def search(
     if recency not in (None, "day", "week", "month", "year"):
         raise typer.BadParameter("must be day, week, month or year.", param_hint="--recency")
     s = _settings(ctx, search_backend=backend, max_results=max_results)
-    engine = make_backend(s.search_backend, local=LocalIndex(s.corpus_path), timeout=s.search_timeout,
-                          retries=s.search_retries)
-    results = asyncio.run(engine.search(query, max_results=s.max_results, recency=recency))
+    results = asyncio.run(search_backend(s).search(query, max_results=s.max_results, recency=recency))
     if json:
         render.as_json(results)
     elif results:
@@ -92,7 +91,7 @@ def fetch(
     s = _settings(ctx, allow_private=allow_private or None, respect_robots=robots)
 
     async def run():
-        async with Fetcher(s.fetch_limits(), s.address_policy(), LocalIndex(s.corpus_path)) as fetcher:
+        async with open_fetcher(s) as fetcher:
             return await fetcher.fetch(url)
 
     page = asyncio.run(run())

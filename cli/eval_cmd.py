@@ -11,11 +11,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from agents import Limits, Settings
 from agents.evaluation import MODES, Evaluator, evaluate, load_questions, read_results, summarize, summary_markdown
-from agents.researcher import open_chat
+from agents.session import open_chat, search_backend
 from cli import render, terminal
 from cli.ask_cmd import Attention
 from cli.chart import modes_chart
-from tools.search import LocalIndex, make_backend
+from tools.search import LocalIndex
 
 _err = terminal.err
 
@@ -62,8 +62,7 @@ def eval_cmd(
 
 async def _run(s: Settings, modes: list[str], qs, results_path: Path, done: list, concurrency: int,
                limits: Limits, prepare) -> None:
-    search = make_backend(s.search_backend, local=LocalIndex(s.corpus_path), timeout=s.search_timeout,
-                          retries=s.search_retries)
+    search = search_backend(s)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=_err) as bar:
         async with AsyncExitStack() as stack, Evaluator(s, await open_chat(s, stack, prepare), search, limits) as evaluator:

@@ -94,7 +94,7 @@ def test_a_missing_model_path_is_a_clear_error():
 def test_sleuth_serve_answers_chat_completions_and_sleuth_ask_reuses_it(model_dir, tmp_path):
     """`sleuth serve --attention sparse` on loopback, asked the way curl would, then through
     OpenAIChat, then by `sleuth ask`, which must use it instead of starting an engine."""
-    from agents.researcher import serves
+    from agents.session import serves
     from tools.search import SAMPLE_CORPUS
 
     with socket.socket() as s:
