@@ -7,7 +7,7 @@ import pytest
 
 from agents.evaluation import Question, score
 from agents.llm import CallRecord, Usage
-from agents.scoring import exact_match, f1, normalize
+from agents.evaluation.scoring import exact_match, f1, normalize
 from tests.conftest import one_line_error
 from tests.openai_stub import OpenAIStub
 from tools.search import SAMPLE_CORPUS
