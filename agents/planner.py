@@ -7,7 +7,6 @@ at once (LangGraph `Send`), and receives their answers. Limits on rounds, sub-qu
 wall-clock time end the planning; the state's `stopped` then says which (and so does the answer).
 """
 
-import operator
 import re
 import time
 from dataclasses import asdict, dataclass
@@ -19,6 +18,8 @@ from langgraph.types import Send
 
 from agents import prompts
 from agents.citations import Verifier, adds_to, grounded, renumber, strip_markers
+from agents.events import AnswerDelta, PlanUpdated, SubAnswer
+from agents.plan import NodeStatus, PlanNode
 from agents.searcher import SearcherDeps, build_searcher
 from agents.untrusted import defang, instructions
 from memory import Chunk, Scope, TaskNode
@@ -33,8 +34,8 @@ class Limits:
     seconds: float = 600.0
 
 
-def merge_nodes(old: dict, new: dict) -> dict:
-    return {**old, **{k: {**old.get(k, {}), **v} for k, v in new.items()}}
+def merge_nodes(old: dict[str, PlanNode], new: dict[str, PlanNode]) -> dict[str, PlanNode]:
+    return {**old, **new}
 
 
 class PlannerState(TypedDict, total=False):
@@ -43,10 +44,9 @@ class PlannerState(TypedDict, total=False):
     today: str
     run_id: str
     started: float
-    nodes: Annotated[dict[str, dict], merge_nodes]  # id -> question (#n resolved once searched), planned, depends_on, status, answer, chunks
+    nodes: Annotated[dict[str, PlanNode], merge_nodes]  # "q1", "q2", ... in the order planned
     rounds: int
     stopped: str | None  # which limit ended planning, if one did
-    events: Annotated[list[dict], operator.add]
     answer: str  # the short answer, then its cited evidence
     short: str  # the short answer alone, markers removed
     citations: list[dict]
@@ -57,9 +57,8 @@ class PlannerState(TypedDict, total=False):
 def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: Any = None):
     searcher = build_searcher(deps)
 
-    def ready(nodes: dict) -> list[str]:
-        return [k for k, n in nodes.items() if n["status"] == "pending"
-                and all(nodes[d]["status"] in ("answered", "failed") for d in n["depends_on"])]
+    def ready(nodes: dict[str, PlanNode]) -> list[str]:
+        return [k for k, n in nodes.items() if n.status is NodeStatus.PENDING and all(nodes[d].status.done for d in n.depends_on)]
 
     async def plan(state: PlannerState) -> PlannerState:
         nodes = state.get("nodes", {})
@@ -69,32 +68,32 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
         stopped = _limit(state, nodes, rounds, limits)
         if stopped:
             return {"stopped": stopped}
-        done = [(int(k[1:]), n["question"], n.get("answer") or "") for k, n in nodes.items() if n["status"] == "answered"]
+        done = [(int(k[1:]), n.question, n.answer) for k, n in nodes.items() if n.status is NodeStatus.ANSWERED]
         step = await deps.chat.complete(prompts.plan(state["question"], state.get("history", []), done, state["today"]),
                                         schema=prompts.PlanStep, max_tokens=200)
         if step.finish and nodes:
             return {"rounds": rounds + 1}
-        added: dict[str, dict] = {}
+        added: dict[str, PlanNode] = {}
         known = set(nodes)
         for sub in on_topic(step.sub_questions, state["question"], done):
             if len(nodes) + len(added) >= limits.max_nodes:
                 break
-            if any(same_question(sub.question, n.get(k, n["question"])) for n in (nodes | added).values() for k in ("planned", "question")):
+            if any(same_question(sub.question, text) for n in (nodes | added).values() for text in (n.planned, n.question)):
                 continue  # asked already: a plan that only repeats itself is finished
             node_id = f"q{len(nodes) + len(added) + 1}"
             refs = {int(d) for d in prompts.REFERENCE.findall(sub.question)}  # "Who founded #1?" needs q1
             depends = [f"q{d}" for d in sorted(set(sub.depends_on) | refs) if f"q{d}" in known]
             if _depth(nodes | added, depends) >= limits.max_depth:
                 continue
-            added[node_id] = {"question": sub.question, "planned": sub.question, "depends_on": depends, "status": "pending"}
+            added[node_id] = PlanNode(question=sub.question, planned=sub.question, depends_on=depends)
             known.add(node_id)
         if not nodes and not added:  # the model proposed nothing: research the question itself
-            added["q1"] = {"question": state["question"], "planned": state["question"], "depends_on": [], "status": "pending"}
+            added["q1"] = PlanNode(question=state["question"], planned=state["question"])
         if not added:
             return {"rounds": rounds + 1, "stopped": None}
         await _save_plan(deps, state["run_id"], added)
-        return {"nodes": added, "rounds": rounds + 1,
-                "events": [{"type": "PlanUpdated", "nodes": {**nodes, **added}}]}
+        get_stream_writer()(PlanUpdated(nodes={k: n.item() for k, n in (nodes | added).items()}))
+        return {"nodes": added, "rounds": rounds + 1}
 
     def dispatch(state: PlannerState):
         nodes = state.get("nodes", {})
@@ -107,32 +106,31 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
         started = time.time()
         out = await searcher.ainvoke({k: task[k] for k in ("node_id", "question", "run_id", "today", "context", "queries")
                                       if task.get(k) is not None})
-        chunks = [c.model_dump() for c in out.get("chunks", [])]
-        status = "answered" if out["found"] else "failed"
-        node = {"question": task["question"], "status": status, "answer": out["answer"], "evidence": out.get("evidence", ""), "chunks": chunks,
-                "queries": out.get("queries", []),
-                "started_at": started, "finished_at": time.time()}
+        status = NodeStatus.ANSWERED if out["found"] else NodeStatus.FAILED
+        node = task["node"].model_copy(update={
+            "question": task["question"], "status": status, "answer": out["answer"], "evidence": out.get("evidence", ""),
+            "chunks": out.get("chunks", []), "queries": out.get("queries", []), "started_at": started, "finished_at": time.time()})
         await _save_node(deps, task, node)
-        return {"nodes": {task["node_id"]: node},
-                "events": [{"type": "SubAnswer", "node": task["node_id"], "status": status, "answer": out["answer"]}]}
+        get_stream_writer()(SubAnswer(node=task["node_id"], status=status, answer=out["answer"]))
+        return {"nodes": {task["node_id"]: node}}
 
     async def respond(state: PlannerState) -> PlannerState:
         nodes = state.get("nodes", {})
         sources: dict[int, Chunk] = {}
         number_of: dict[int, int] = {}
         findings, evidence = [], []
-        for node_id, node in nodes.items():
-            if node["status"] != "answered":
+        for node in nodes.values():
+            if node.status is not NodeStatus.ANSWERED:
                 continue
-            chunks = [Chunk(**c) for c in node.get("chunks", [])]
+            chunks = node.chunks
             for c in chunks:
                 if c.id not in number_of:
                     number_of[c.id] = len(number_of) + 1
                     sources[number_of[c.id]] = c
             local = [c.id for c in chunks]
-            findings.append(f"{node['question']} {renumber(node['answer'], local, number_of)}")
-            if node.get("evidence"):
-                evidence.append(renumber(node["evidence"], local, number_of))
+            findings.append(f"{node.question} {renumber(node.answer, local, number_of)}")
+            if node.evidence:
+                evidence.append(renumber(node.evidence, local, number_of))
         question = state["question"]
         reading: list[Chunk] = []
         if findings:  # what memory recalls for the question itself, from every page this run read
@@ -154,7 +152,7 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
 
         def show(text: str) -> str:
             if text:
-                write({"type": "AnswerDelta", "text": text})
+                write(AnswerDelta(text=text))
             return text
 
         if not findings:
@@ -165,9 +163,8 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
             reply = renumber(reply.strip(), [c.id for c in reading], number_of)
             short = show(checker.feed(reply)) + show(checker.close())
             if not short.strip():
-                last = next(n for n in reversed(nodes.values()) if n["status"] == "answered")
-                local = [c["id"] for c in last.get("chunks", [])]
-                short = show(checker.feed(renumber(last["answer"], local, number_of))) + show(checker.close())
+                last = next(n for n in reversed(nodes.values()) if n.status is NodeStatus.ANSWERED)
+                short = show(checker.feed(renumber(last.answer, [c.id for c in last.chunks], number_of))) + show(checker.close())
             if evidence:  # two sub-questions may rest on the same sentence: it is said once
                 show(checker.feed("\n\n" + " ".join(dict.fromkeys(evidence))))
                 show(checker.close())
@@ -187,7 +184,7 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
     return graph.compile(checkpointer=checkpointer)
 
 
-def _task(state: PlannerState, nodes: dict, node_id: str) -> dict:
+def _task(state: PlannerState, nodes: dict[str, PlanNode], node_id: str) -> dict:
     """What a searcher gets for one sub-question. "#n" in it becomes sub-question n's short answer,
     so that "Where was #1 born?" is searched as "Where was Bram Stoker born?" (a failed
     sub-question's own words stand in for its answer). A sub-question that stands alone is searched
@@ -199,20 +196,20 @@ def _task(state: PlannerState, nodes: dict, node_id: str) -> dict:
         ref = nodes.get(f"q{m.group(1)}")
         if ref is None:
             return m.group(0)
-        if ref["status"] == "answered":
-            return strip_markers(ref["answer"]).strip().rstrip(".")
-        return ref["question"].rstrip("?")
+        if ref.status is NodeStatus.ANSWERED:
+            return strip_markers(ref.answer).strip().rstrip(".")
+        return ref.question.rstrip("?")
 
-    question = prompts.REFERENCE.sub(answer_of, node["question"])
-    context = [f"{nodes[d]['question']} {nodes[d].get('answer', '')}" for d in node["depends_on"]]
-    if not node["depends_on"]:
+    question = prompts.REFERENCE.sub(answer_of, node.question)
+    context = [f"{nodes[d].question} {nodes[d].answer}" for d in node.depends_on]
+    if not node.depends_on:
         queries = list(dict.fromkeys([question, state["question"]]))
-    elif question != node["question"]:
+    elif question != node.question:
         queries = [question]
     else:
         queries = None
-    return {"node_id": node_id, "question": question, "run_id": state["run_id"], "depends_on": node["depends_on"],
-            "today": state["today"], "context": context, "queries": queries}
+    return {"node_id": node_id, "node": node, "question": question, "run_id": state["run_id"],
+            "depends_on": node.depends_on, "today": state["today"], "context": context, "queries": queries}
 
 
 def on_topic(subs: list, question: str, done: list) -> list:
@@ -234,7 +231,7 @@ def same_question(a: str, b: str) -> bool:
 
 
 def _limit(state: PlannerState, nodes: dict, rounds: int, limits: Limits) -> str | None:
-    if nodes and all(n["status"] != "pending" for n in nodes.values()) and rounds >= limits.max_rounds:
+    if nodes and all(n.status.done for n in nodes.values()) and rounds >= limits.max_rounds:
         return f"the limit of {limits.max_rounds} planning rounds was reached"
     if len(nodes) >= limits.max_nodes:
         return f"the limit of {limits.max_nodes} sub-questions was reached"
@@ -243,17 +240,16 @@ def _limit(state: PlannerState, nodes: dict, rounds: int, limits: Limits) -> str
     return None
 
 
-def _depth(nodes: dict, depends: list[str]) -> int:
-    return 1 + max((_depth(nodes, nodes[d]["depends_on"]) for d in depends if d in nodes), default=0)
+def _depth(nodes: dict[str, PlanNode], depends: list[str]) -> int:
+    return 1 + max((_depth(nodes, nodes[d].depends_on) for d in depends if d in nodes), default=0)
 
 
-async def _save_plan(deps: SearcherDeps, run_id: str, added: dict) -> None:
+async def _save_plan(deps: SearcherDeps, run_id: str, added: dict[str, PlanNode]) -> None:
     for node_id, node in added.items():
-        await deps.memory.tasks.save_node(run_id, TaskNode(node_id=node_id, question=node["question"],
-                                                           depends_on=node["depends_on"]))
+        await deps.memory.tasks.save_node(run_id, TaskNode(node_id=node_id, question=node.question, depends_on=node.depends_on))
 
 
-async def _save_node(deps: SearcherDeps, task: dict, node: dict) -> None:
+async def _save_node(deps: SearcherDeps, task: dict, node: PlanNode) -> None:
     await deps.memory.tasks.save_node(task["run_id"], TaskNode(
-        node_id=task["node_id"], question=task["question"], depends_on=task["depends_on"], status=node["status"],
-        answer=node["answer"], chunk_ids=[c["id"] for c in node["chunks"]]))
+        node_id=task["node_id"], question=node.question, depends_on=node.depends_on, status=node.status.value,
+        answer=node.answer, chunk_ids=[c.id for c in node.chunks]))

@@ -17,47 +17,16 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from pydantic import BaseModel, Field
-
 from agents.errors import ResearchError
+from agents.events import Answer, Done, Event, Source
 from agents.llm import CallRecord, ChatModel, Usage, counting
+from agents.plan import CHECKPOINTED
 from agents.planner import Limits, build_planner
 from agents.session import Prepare, open_session
 from agents.settings import Settings
 from memory import Memory
 from tools.clock import today
 from tools.search import SearchBackend
-
-
-class Source(BaseModel):
-    number: int
-    title: str
-    url: str
-    quote: str
-    start: int
-    end: int
-    supported: bool
-
-
-class Answer(BaseModel):
-    question: str
-    short: str  # the direct answer alone (a name, a date, a number, yes or no), no markers
-    text: str  # the short answer, then the cited evidence for it
-    citations: list[Source]
-    sources: list[str]  # the URLs cited, in citation order
-    plan: dict[str, dict]  # sub-question id -> question, depends_on, status, answer
-    removed_citations: list[int] = Field(default_factory=list)
-    unsupported_citations: list[int] = Field(default_factory=list)
-    stopped: str | None = None  # the limit that ended research early, if one did ("the limit of 8 sub-questions ...")
-    usage: Usage
-    timings: dict[str, float]
-    run_id: str
-    thread_id: str
-
-
-class Event(BaseModel):
-    type: str  # PlanUpdated, SearchStarted, PageRead, SubAnswer, AnswerDelta, Done
-    data: dict[str, Any] = Field(default_factory=dict)
 
 
 def new_thread_id() -> str:
@@ -87,8 +56,8 @@ class Researcher:
     async def aask(self, question: str, **kwargs: Any) -> Answer:
         answer = None
         async for event in self.astream(question, **kwargs):
-            if event.type == "Done":
-                answer = Answer(**event.data["answer"])
+            if isinstance(event, Done):
+                answer = event.answer
         assert answer is not None
         return answer
 
@@ -132,45 +101,31 @@ class Researcher:
                 await amem.tasks.start_run(run_id, question, thread_id=thread_id)
                 inputs = {"question": question, "history": history, "today": today().isoformat(), "run_id": run_id,
                           "started": time.time()}
-            final: dict = {}
-            async for namespace, mode, data in graph.astream(inputs, config, stream_mode=["updates", "custom"],
-                                                             subgraphs=True):
-                if mode == "custom":  # written inside a node: SearchStarted, PageRead, AnswerDelta
-                    yield Event(type=data["type"], data={k: v for k, v in data.items() if k != "type"})
-                    continue
-                if namespace:
-                    continue
-                for node, change in data.items():
-                    for event in (change or {}).get("events", []):
-                        yield Event(type=event["type"], data={k: v for k, v in event.items() if k != "type"})
-                    if node == "respond":
-                        final = change
+            async for event in graph.astream(inputs, config, stream_mode="custom", subgraphs=True):
+                yield event[1]  # (namespace, event): every event is written by the node it tells of
             state = (await graph.aget_state(config)).values
-            final = final or state
             usage = Usage(prompt_tokens=sum(c.usage.prompt_tokens for c in calls),
                           completion_tokens=sum(c.usage.completion_tokens for c in calls), calls=len(calls))
-            citations = [Source(**{k: c[k] for k in Source.model_fields}) for c in final.get("citations", [])]
+            citations = [Source(**{k: c[k] for k in Source.model_fields}) for c in state.get("citations", [])]
             answer = Answer(
-                question=state["question"], short=final.get("short", ""), text=final.get("answer", ""), citations=citations,
+                question=state["question"], short=state.get("short", ""), text=state.get("answer", ""), citations=citations,
                 sources=[c.url for c in citations],
-                plan={k: {f: n.get(f) for f in ("question", "depends_on", "status", "answer")} for k, n in state["nodes"].items()},
-                removed_citations=final.get("removed", []), unsupported_citations=final.get("unsupported", []),
+                plan={k: n.item() for k, n in state["nodes"].items()},
+                removed_citations=state.get("removed", []), unsupported_citations=state.get("unsupported", []),
                 stopped=state.get("stopped"),
                 usage=usage, timings={"total_s": round(time.perf_counter() - started, 3)},
                 run_id=run_id, thread_id=thread_id,
             )
             await amem.tasks.finish_run(run_id, "done")
             await amem.conversations.add_turn(thread_id, answer.question, answer.text, answer.sources)
-            yield Event(type="Done", data={"answer": answer.model_dump(mode="json")})
+            yield Done(answer=answer)
 
     @asynccontextmanager
     async def _checkpointer(self) -> AsyncIterator[Any]:
         """One checkpoint connection for all the runs of the moment: two connections writing the
         same SQLite file from one process can fail with "database is locked" (langgraph #8136)."""
-        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
         if self._saver_users == 0:  # counted before any await: a run that starts meanwhile shares it
-            opener = AsyncSqliteSaver.from_conn_string(str(self.settings.data_dir / "checkpoints.db"))
+            opener = _open_saver(self.settings.data_dir / "checkpoints.db")
             self._saver = (opener, asyncio.ensure_future(opener.__aenter__()))
         self._saver_users += 1
         opener, opened = self._saver
@@ -182,3 +137,14 @@ class Researcher:
                 self._saver = None
                 if opened.done() and not opened.cancelled() and opened.exception() is None:
                     await opener.__aexit__(None, None, None)
+
+
+@asynccontextmanager
+async def _open_saver(path) -> AsyncIterator[Any]:
+    """LangGraph's SQLite checkpointer, reading back only plain data and the plan's own types."""
+    import aiosqlite
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    async with aiosqlite.connect(str(path)) as conn:
+        yield AsyncSqliteSaver(conn, serde=JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINTED))

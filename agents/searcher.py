@@ -18,6 +18,7 @@ from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 
 from agents import prompts
+from agents.events import PageRead, SearchStarted
 from agents.llm import ChatModel, StructuredOutputError
 from agents.reader import Reader
 from agents.untrusted import defang
@@ -94,7 +95,7 @@ def build_searcher(deps: SearcherDeps):
             except SearchError as e:
                 return str(e)
 
-        get_stream_writer()({"type": "SearchStarted", "node": state.get("node_id"), "queries": state["queries"]})
+        get_stream_writer()(SearchStarted(node=state.get("node_id"), queries=state["queries"]))
         results = await asyncio.gather(*(one(q) for q in state["queries"]))
         seen, hits = set(), []
         for result in results:
@@ -114,8 +115,7 @@ def build_searcher(deps: SearcherDeps):
         write = get_stream_writer()
         for r in reads:
             if r.ok:
-                write({"type": "PageRead", "node": state.get("node_id"), "url": r.url, "title": r.added.page.title,
-                       "from_memory": r.from_memory})
+                write(PageRead(node=state.get("node_id"), url=r.url, title=r.added.page.title, from_memory=r.from_memory))
         return {"pages_read": sum(1 for r in reads if r.ok)}
 
     async def recall(state: SearcherState) -> SearcherState:

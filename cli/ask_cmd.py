@@ -15,7 +15,7 @@ from rich.markdown import Markdown
 from rich.markup import escape
 from rich.tree import Tree
 
-from agents import Limits, Researcher, Settings
+from agents import AnswerDelta, Done, Limits, PageRead, PlanUpdated, Researcher, SearchStarted, Settings, SubAnswer
 from agents.researcher import new_run_id, new_thread_id
 from cli import render, terminal
 
@@ -51,16 +51,16 @@ def ask(
             async for event in researcher.astream(question, thread_id=thread_id, run_id=run_id, resume=bool(resume)):
                 if json:
                     if stream:
-                        print(jsonlib.dumps({"type": event.type, **event.data}, ensure_ascii=False), flush=True)
-                elif event.type == "AnswerDelta":  # the checked answer, sentence by sentence, as it is written
+                        print(jsonlib.dumps(event.model_dump(mode="json"), ensure_ascii=False), flush=True)
+                elif isinstance(event, AnswerDelta):  # the checked answer, sentence by sentence, as it is written
                     if view:
                         view.stop()
-                    sys.stdout.write(event.data["text"])
+                    sys.stdout.write(event.text)
                     sys.stdout.flush()
                 elif view:
                     view.update(event)
-                if event.type == "Done":
-                    answer = event.data["answer"]
+                if isinstance(event, Done):
+                    answer = event.answer.model_dump(mode="json")
         return answer
 
     try:
@@ -135,16 +135,15 @@ class LiveView:
             self._live.stop()
 
     def update(self, event) -> None:
-        d = event.data
-        if event.type == "PlanUpdated":
-            for node_id, node in d["nodes"].items():
-                self.nodes.setdefault(node_id, {"question": node["question"], "status": node["status"], "queries": []})
-        elif event.type == "SearchStarted" and d.get("node") in self.nodes:
-            self.nodes[d["node"]].update(status="searching", queries=d["queries"])
-        elif event.type == "PageRead":
-            self.pages.append(d.get("title") or d["url"])
-        elif event.type == "SubAnswer" and d["node"] in self.nodes:
-            self.nodes[d["node"]].update(status=d["status"], answer=d["answer"])
+        if isinstance(event, PlanUpdated):
+            for node_id, node in event.nodes.items():
+                self.nodes.setdefault(node_id, {"question": node.question, "status": node.status.value, "queries": []})
+        elif isinstance(event, SearchStarted) and event.node in self.nodes:
+            self.nodes[event.node].update(status="searching", queries=event.queries)
+        elif isinstance(event, PageRead):
+            self.pages.append(event.title or event.url)
+        elif isinstance(event, SubAnswer) and event.node in self.nodes:
+            self.nodes[event.node].update(status=str(event.status), answer=event.answer)
         if self._stopped:
             return
         if self._live is None:

@@ -56,7 +56,7 @@ async def research(tmp_path, name, injection=None, rule=obedient):
 
 
 def structure(answer):
-    return [(k, n["question"], n["depends_on"]) for k, n in answer.plan.items()]
+    return [(k, n.question, n.depends_on) for k, n in answer.plan.items()]
 
 
 async def test_an_instruction_in_a_page_changes_neither_the_plan_nor_the_answer(tmp_path, data_dir):
@@ -66,7 +66,7 @@ async def test_an_instruction_in_a_page_changes_neither_the_plan_nor_the_answer(
     assert any("Kentucky Tavern is a brand of straight bourbon" in p and REMOVED in p for p in prompts)  # it was read
     assert structure(attacked) == structure(clean)
     assert attacked.text == clean.text and "PWNED" not in attacked.text and attacked.citations
-    assert not any("PWNED" in n["answer"] for n in attacked.plan.values())
+    assert not any("PWNED" in n.answer for n in attacked.plan.values())
 
 
 async def test_a_model_that_writes_instructions_is_not_obeyed_downstream(tmp_path, data_dir):

@@ -60,7 +60,7 @@ async def test_a_dependent_sub_question_waits_and_gets_the_earlier_answer(deps):
         SubQuestion(question="Where is that company's distillery?", depends_on=[1])])]))
     out = await build_planner(make(chat)).ainvoke(start())
     q1, q2 = out["nodes"]["q1"], out["nodes"]["q2"]
-    assert q1["status"] == q2["status"] == "answered" and q2["started_at"] >= q1["finished_at"]
+    assert q1.status == q2.status == "answered" and q2.started_at >= q1.finished_at
     answer_prompts = [last(r.messages) for r in chat.requests if r.schema is None]
     assert any("Known: Which company makes Kentucky Tavern?" in p and "Where is that company" in p for p in answer_prompts)
     run = memory.tasks.get_run("run")
@@ -74,7 +74,7 @@ async def test_independent_sub_questions_run_at_the_same_time(deps):
         SubQuestion(question="Where is Bardstown, home of the distillery?"),
         SubQuestion(question="What is the Barton Distillery?")])]))
     out = await build_planner(make(chat)).ainvoke(start())
-    spans = [(n["started_at"], n["finished_at"]) for n in out["nodes"].values()]
+    spans = [(n.started_at, n.finished_at) for n in out["nodes"].values()]
     assert len(spans) == 3
     assert max(s for s, _ in spans) < min(f for _, f in spans)  # each started before any finished
 
@@ -112,7 +112,7 @@ async def test_a_plan_with_nothing_researches_the_question_itself(deps):
     make, _ = deps
     chat = ScriptedChat(planning([PlanStep(sub_questions=[])]))
     out = await build_planner(make(chat)).ainvoke(start())
-    assert [n["question"] for n in out["nodes"].values()] == [QUESTION]
+    assert [n.question for n in out["nodes"].values()] == [QUESTION]
 
 
 async def test_sub_questions_copied_from_the_prompt_example_are_dropped(deps):
@@ -120,7 +120,7 @@ async def test_sub_questions_copied_from_the_prompt_example_are_dropped(deps):
     copied = PlanStep(sub_questions=[SubQuestion(question="Who directed Jaws?"), SubQuestion(question="When was Spielberg born?")])
     chat = ScriptedChat(planning([copied]))
     out = await build_planner(make(chat)).ainvoke(start("Where is the Barton Distillery?"))
-    assert [n["question"] for n in out["nodes"].values()] == ["Where is the Barton Distillery?"]
+    assert [n.question for n in out["nodes"].values()] == ["Where is the Barton Distillery?"]
 
 
 async def test_the_round_limit_ends_planning(deps):
@@ -179,7 +179,7 @@ async def test_a_plan_that_repeats_itself_is_finished_not_researched_again(deps)
     again = PlanStep(sub_questions=[SubQuestion(question="Which company makes the Kentucky Tavern?")])  # reworded a little
     chat = ScriptedChat(planning([first, again, again, again]))
     out = await build_planner(make(chat)).ainvoke(start())
-    assert [n["question"] for n in out["nodes"].values()] == ["Which company makes Kentucky Tavern?"]
+    assert [n.question for n in out["nodes"].values()] == ["Which company makes Kentucky Tavern?"]
     assert len([r for r in chat.requests if r.schema is PlanStep]) == 2 and out.get("stopped") is None
 
 
@@ -198,9 +198,9 @@ async def test_a_sub_question_that_names_an_earlier_answer_is_searched_with_it(d
     chat = ScriptedChat(rule)
     out = await build_planner(make(chat)).ainvoke(start())
     q2 = out["nodes"]["q2"]
-    assert q2["question"] == "Where is the distillery of The Sazerac Company?" and q2["depends_on"] == ["q1"]
-    assert q2["started_at"] >= out["nodes"]["q1"]["finished_at"]
-    assert out["nodes"]["q1"]["queries"] == ["Which company makes Kentucky Tavern?", QUESTION]  # stands alone: with the question
-    assert q2["queries"] == [q2["question"]]  # searched as resolved, no rewrite call
+    assert q2.question == "Where is the distillery of The Sazerac Company?" and q2.depends_on == ["q1"]
+    assert q2.started_at >= out["nodes"]["q1"].finished_at
+    assert out["nodes"]["q1"].queries == ["Which company makes Kentucky Tavern?", QUESTION]  # stands alone: with the question
+    assert q2.queries == [q2.question]  # searched as resolved, no rewrite call
     assert not [r for r in chat.requests if r.schema is Queries]
     assert memory.tasks.get_run("run").nodes[1].question == "Where is the distillery of The Sazerac Company?"

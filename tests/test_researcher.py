@@ -3,7 +3,7 @@ follow-up on the same thread, and resuming an interrupted run without redoing fi
 
 import pytest
 
-from agents import Researcher, Settings
+from agents import AnswerDelta, PageRead, Researcher, SearchStarted, Settings
 from agents.llm import ScriptedChat
 from agents.prompts import PlanStep, Queries, SubQuestion
 from tools.search import SAMPLE_CORPUS, LocalIndex
@@ -46,7 +46,7 @@ async def test_an_answer_with_citations_sources_and_plan(settings):
     assert "Sazerac" in answer.text and answer.citations
     assert all(c.url.startswith("sleuth://doc/") and c.quote for c in answer.citations)
     assert answer.sources == [c.url for c in answer.citations]
-    assert [(k, n["status"]) for k, n in answer.plan.items()] == [("q1", "answered"), ("q2", "answered")]
+    assert [(k, n.status) for k, n in answer.plan.items()] == [("q1", "answered"), ("q2", "answered")]
     assert answer.usage.prompt_tokens > 0 and answer.timings["total_s"] > 0
     run = settings.open_memory().tasks.get_run(answer.run_id)
     assert run.status == "done" and run.pages >= 1
@@ -66,7 +66,7 @@ async def test_resume_continues_without_redoing_finished_sub_questions(settings)
             QUESTION, thread_id="t3", run_id="run-3")
     chat = ScriptedChat(rule())
     answer = await Researcher(settings, chat=chat).aask(QUESTION, thread_id="t3", run_id="run-3", resume=True)
-    assert [n["status"] for n in answer.plan.values()] == ["answered", "answered"]
+    assert [n.status for n in answer.plan.values()] == ["answered", "answered"]
     asked = [r.messages[-1].content.rsplit("Question: ", 1)[1] for r in chat.requests if r.schema is None
              and r.messages[-1].content.startswith("Passages:")]
     assert asked == ["Where is the Barton Distillery?", QUESTION]  # q1 was not researched again; then the answer
@@ -76,10 +76,10 @@ async def test_events_show_the_work_as_it_happens(settings):
     events = [e async for e in Researcher(settings, chat=ScriptedChat(rule())).astream(QUESTION, thread_id="t4")]
     types = [e.type for e in events]
     assert types[0] == "PlanUpdated" and types[-2:] == ["AnswerDelta", "Done"]
-    started = [e.data for e in events if e.type == "SearchStarted"]
-    assert [s["node"] for s in started] == ["q1", "q2"] and started[0]["queries"]
-    read = [e.data for e in events if e.type == "PageRead"]
-    assert read and all(r["url"].startswith("sleuth://doc/") and r["node"] in ("q1", "q2") for r in read)
+    started = [e for e in events if isinstance(e, SearchStarted)]
+    assert [s.node for s in started] == ["q1", "q2"] and started[0].queries
+    read = [e for e in events if isinstance(e, PageRead)]
+    assert read and all(r.url.startswith("sleuth://doc/") and r.node in ("q1", "q2") for r in read)
     # each sub-question's pages are read after its search starts and before its answer
     assert types.index("SearchStarted") < types.index("PageRead") < types.index("SubAnswer")
 
@@ -92,8 +92,8 @@ async def test_the_answer_streams_sentence_by_sentence_already_checked(settings)
         return rule()(messages, schema)
 
     events = [e async for e in Researcher(settings, chat=ScriptedChat(inventive)).astream(QUESTION, thread_id="t5")]
-    deltas = [e.data["text"] for e in events if e.type == "AnswerDelta"]
-    answer = events[-1].data["answer"]
+    deltas = [e.text for e in events if isinstance(e, AnswerDelta)]
+    answer = events[-1].answer.model_dump()
     assert len(deltas) >= 3 and "".join(deltas) == answer["text"]
     assert deltas[0] == "Sazerac makes Kentucky Tavern [1]." and "[9]" not in deltas[1]
     assert answer["removed_citations"] == [9]
