@@ -17,7 +17,6 @@ from memory import StoreError
 from cli import ask_cmd, eval_cmd, memory_cmd, model_cmd, render, terminal
 from tools import ToolError
 from tools.datafile import describe_os_error
-from tools.netguard import AddressPolicy
 from tools.search import LocalIndex
 
 app = typer.Typer(
