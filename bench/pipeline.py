@@ -21,14 +21,15 @@ import sys
 import tempfile
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: tests.loopback
 
 from agents.reader import Reader  # noqa: E402
 from memory import AsyncMemory, Memory  # noqa: E402
 from tools import Fetcher, FetchLimits  # noqa: E402
+from tests.loopback import LoopbackServer, send  # noqa: E402
 from tools.netguard import AddressPolicy  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,29 +61,16 @@ def render(i: int, docs: list[dict]) -> bytes:
 
 
 def serve(docs: list[dict], port: "multiprocessing.Value", ready: "multiprocessing.Event") -> None:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def page(h) -> None:
+        i = int(h.path.rsplit("/", 1)[1].split(".")[0])
+        if i % 50 == SLOW:
+            time.sleep(1.0)  # a slow server, on purpose (this is a benchmark, not a test)
+        send(h, 200, render(i, docs), "text/html; charset=utf-8")
 
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            i = int(self.path.rsplit("/", 1)[1].split(".")[0])
-            if i % 50 == SLOW:
-                time.sleep(1.0)  # a slow server, on purpose (this is a benchmark, not a test)
-            raw = render(i, docs)
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    httpd.request_queue_size = 512
-    port.value = httpd.server_address[1]
+    server = LoopbackServer(page, backlog=512)
+    port.value = server.port
     ready.set()
-    httpd.serve_forever()
+    server.httpd.serve_forever()
 
 
 def cpu_seconds(pid: int) -> float:

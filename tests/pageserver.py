@@ -9,8 +9,9 @@ import threading
 import zlib
 from functools import cache
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from tests.loopback import LoopbackServer, Request, send
 
 DATA = Path(__file__).parent / "data"
 LATIN1_TEXT = "Café in Zürich: crème brûlée, smørrebrød and façades. Ça coûte cher, n'est-ce pas?"
@@ -66,39 +67,25 @@ class PageServer:
         self.holding = 0  # requests now inside /hold, and the most there were at once
         self.max_holding = 0
         self._lock = threading.Lock()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):  # keep test output clean
-                pass
-
-            def do_GET(self):
-                with server._lock:
-                    server.hits[self.path] = server.hits.get(self.path, 0) + 1
-                try:
-                    server.route(self)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client stopped reading (body cap, timeout): expected
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._server = LoopbackServer(self._handle)
+        self.url = self._server.url
 
     def start(self) -> "PageServer":
-        self.thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
         self.release.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self._server.stop()
+
+    def _handle(self, h: Request) -> None:
+        with self._lock:
+            self.hits[h.path] = self.hits.get(h.path, 0) + 1
+        self.route(h)
 
     # ---------------------------------------------------------------------------------------
 
-    def route(self, h: BaseHTTPRequestHandler) -> None:
+    def route(self, h: Request) -> None:
         path = h.path.split("?")[0]
         if path == "/article":
             return send(h, 200, (DATA / "article.html").read_bytes(), "text/html; charset=utf-8")
@@ -171,7 +158,7 @@ class PageServer:
             return send(h, 200, b"Crawlers should not see this.", "text/plain")
         return send(h, 404, b"<html><body>not found</body></html>", "text/html")
 
-    def huge(self, h: BaseHTTPRequestHandler) -> None:
+    def huge(self, h: Request) -> None:
         paragraph = b"<p>" + b"All work and no play makes Jack a dull boy. " * 20 + b"</p>\n"
         head = b"<html><head><title>Huge</title></head><body><article>"
         h.send_response(200)
@@ -184,16 +171,6 @@ class PageServer:
             chunk = paragraph[: HUGE_BYTES - sent]
             h.wfile.write(chunk)
             sent += len(chunk)
-
-
-def send(h, status: int, body: bytes, content_type: str, headers: dict | None = None) -> None:
-    h.send_response(status)
-    h.send_header("Content-Type", content_type)
-    h.send_header("Content-Length", str(len(body)))
-    for k, v in (headers or {}).items():
-        h.send_header(k, v)
-    h.end_headers()
-    h.wfile.write(body)
 
 
 def redirect(h, location: str) -> None:
