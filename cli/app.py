@@ -123,6 +123,9 @@ def index_stats(ctx: typer.Context, json: Annotated[bool, Json] = False) -> None
     render.as_json(stats) if json else render.stats(stats)
 
 
+INTERRUPTED = 130  # the exit status of a process ended by Ctrl-C (128 + SIGINT)
+
+
 def main() -> None:
     """The console script: user errors end in one line on stderr and a non-zero exit."""
     os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")  # vLLM's default is stdout, the answer's
@@ -144,14 +147,15 @@ def main() -> None:
     except OSError as e:  # the user's files and folders: missing, not writable, a full disk
         render.error(describe_os_error(e))
         sys.exit(1)
-    except (typer.Abort, KeyboardInterrupt):
-        render.error("interrupted.")
-        sys.exit(130)
+    except (typer.Abort, KeyboardInterrupt):  # Ctrl-C outside a command's body
+        code = INTERRUPTED
     except Exception:  # a bug: its traceback belongs on the terminal, not in the engine's log
         if terminal.log_path is None:
             raise
         traceback.print_exc(file=terminal.err.file)
         sys.exit(1)
+    if code == INTERRUPTED:  # the one place Ctrl-C is answered (typer turns it into this exit code)
+        render.error(terminal.on_interrupt)
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -63,12 +63,9 @@ def ask(
                     answer = event.answer.model_dump(mode="json")
         return answer
 
-    try:
-        answer = asyncio.run(run())
-    except KeyboardInterrupt:
-        render.error(f"stopped; the run is checkpointed: resume it with `sleuth ask --resume {run_id} "
-                     f"{shlex.quote(question)}`.")
-        raise typer.Exit(130)
+    terminal.on_interrupt = (f"stopped; the run is checkpointed: resume it with `sleuth ask --resume {run_id} "
+                             f"{shlex.quote(question)}`.")
+    answer = asyncio.run(run())
     if json and not stream:
         print(jsonlib.dumps(answer, ensure_ascii=False, indent=2))
     elif not json:

@@ -20,6 +20,7 @@ ENGINE_LOGGERS = ("sleuth.engine", "sleuth.attention")
 
 verbose = False
 log_path: Path | None = None
+on_interrupt = "interrupted."  # what Ctrl-C gets; a command that can be resumed says how
 err = Console(stderr=True, highlight=False)
 
 
