@@ -30,8 +30,15 @@ def _ask_until_researching(model_dir, tmp_path, *flags: str) -> tuple[subprocess
     subprocess.run([sys.executable, "-m", "cli", "index", "add", str(SAMPLE_CORPUS)], env=env, check=True,
                    capture_output=True)
     stderr = open(tmp_path / "stderr.txt", "w")  # a file, not a pipe: --verbose writes more than a pipe holds
-    proc = subprocess.Popen([sys.executable, "-m", "cli", *flags, "ask", "--search", "local", "--json", "--stream",
-                             QUESTION], env=env, stdout=subprocess.PIPE, stderr=stderr, start_new_session=True)
+    # sleuth starts with Ctrl-C's default action, as from a terminal, even when these tests run in a
+    # background job, whose children inherit an ignored SIGINT: a handler (unlike SIG_IGN) is not
+    # inherited across exec, so one is set while sleuth starts.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "cli", *flags, "ask", "--search", "local", "--json", "--stream",
+                                 QUESTION], env=env, stdout=subprocess.PIPE, stderr=stderr, start_new_session=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     stderr.close()
     out, deadline = b"", time.monotonic() + 600
     while b"\n" not in out:
