@@ -209,7 +209,7 @@ def _task(state: PlannerState, nodes: dict[str, PlanNode], node_id: str) -> dict
     else:
         queries = None
     return {"node_id": node_id, "node": node, "question": question, "run_id": state["run_id"],
-            "depends_on": node.depends_on, "today": state["today"], "context": context, "queries": queries}
+            "today": state["today"], "context": context, "queries": queries}
 
 
 def on_topic(subs: list, question: str, done: list) -> list:

@@ -140,7 +140,7 @@ class LiveView:
         elif isinstance(event, PageRead):
             self.pages.append(event.title or event.url)
         elif isinstance(event, SubAnswer) and event.node in self.nodes:
-            self.nodes[event.node].update(status=str(event.status), answer=event.answer)
+            self.nodes[event.node].update(status=event.status.value, answer=event.answer)
         if self._stopped:
             return
         if self._live is None:
