@@ -1,19 +1,13 @@
-"""The memory database: one SQLite file, WAL mode, versioned migrations, safe for several processes.
+"""The memory database: one SQLite file (`tools.sqlitefile`: WAL mode, versioned migrations, safe for
+several processes) holding knowledge, conversation and task memory.
 
-Each thread uses its own connection, so the store can be used from worker threads (the async API)
-and from several processes at once; writers queue on SQLite's lock (busy timeout) instead of
-failing. Transactions make every write all-or-nothing, so a process killed mid-write
-leaves the database as it was before that write.
+Transactions make every write all-or-nothing, so a process killed mid-write leaves the database as
+it was before that write.
 """
 
-import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from tools.datafile import ensure_folder, why_unusable
-from tools.retry import Retries
+from tools.sqlitefile import SQLiteFile
 
 APPLICATION_ID = 0x534C5448  # "SLTH": marks the file as sleuth's, so a foreign database is refused
 FTS_TOKENIZER = "tokenize='porter unicode61 remove_diacritics 2'"
@@ -115,125 +109,12 @@ MIGRATIONS: list[str] = [
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
-CACHE_KIB = 65536  # page cache per connection
 
 
 class StoreError(Exception):
     """The memory database cannot be used (read-only, damaged, not sleuth's, or from a newer sleuth)."""
 
 
-class Database:
+class Database(SQLiteFile):
     def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._checked = False
-        self._local = threading.local()
-
-    @contextmanager
-    def connect(self) -> Iterator[sqlite3.Connection]:
-        """This thread's connection; its `with con:` blocks are transactions.
-
-        Each thread keeps one connection: SQLite's page cache belongs to a connection, and a warm
-        one makes recall's full-text queries markedly faster than a fresh connection per call.
-        """
-        if not self._checked:
-            self._open_or_migrate()
-        con = getattr(self._local, "con", None)
-        if con is None:
-            con = sqlite3.connect(self.path, timeout=30)
-            con.execute("PRAGMA foreign_keys=ON")
-            con.execute("PRAGMA synchronous=NORMAL")
-            con.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
-            self._local.con = con
-        try:
-            yield con
-        except sqlite3.Error as e:
-            raise self._unusable(e) from e
-
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction that takes SQLite's write lock first (BEGIN IMMEDIATE), so that what
-        it reads before writing cannot change underneath it (two readers of one page both inserting)."""
-        with self.connect() as con:
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                yield con
-            except BaseException:
-                con.rollback()
-                raise
-            con.commit()
-
-    def close(self) -> None:
-        """Close this thread's connection (others close when their thread or this object goes)."""
-        con = getattr(self._local, "con", None)
-        if con is not None:
-            con.close()
-            self._local.con = None
-
-    def _unusable(self, error: sqlite3.Error) -> StoreError:
-        """The StoreError for what the user did to the file (read-only, damaged, disk full); a bug raises."""
-        reason = why_unusable(self.path, error)
-        if reason is None:
-            raise error
-        return StoreError(reason)
-
-    def _open_or_migrate(self) -> None:
-        try:
-            ensure_folder(self.path.parent)
-        except OSError as e:
-            raise StoreError(e.strerror) from e
-        try:
-            con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            try:
-                _ensure_wal(con)
-                con.execute("BEGIN IMMEDIATE")  # one process migrates at a time
-                app_id = con.execute("PRAGMA application_id").fetchone()[0]
-                version = con.execute("PRAGMA user_version").fetchone()[0]
-                tables = con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-                if app_id != APPLICATION_ID and (app_id != 0 or tables):
-                    raise StoreError(f"{self.path} is not a sleuth memory database; move it away or choose another --data-dir.")
-                if version > SCHEMA_VERSION:
-                    raise StoreError(f"{self.path} was written by a newer sleuth (schema {version}); upgrade sleuth to use it.")
-                for number in range(version, SCHEMA_VERSION):
-                    for statement in _statements(MIGRATIONS[number]):
-                        con.execute(statement)
-                    con.execute(f"PRAGMA user_version={number + 1}")
-                con.execute(f"PRAGMA application_id={APPLICATION_ID}")
-                con.execute("COMMIT")
-            except BaseException:
-                if con.in_transaction:
-                    con.execute("ROLLBACK")
-                raise
-            finally:
-                con.close()
-        except sqlite3.Error as e:
-            raise self._unusable(e) from e
-        self._checked = True
-
-
-def _ensure_wal(con: sqlite3.Connection) -> None:
-    """Switch a new database to WAL. Switching takes a lock SQLite does not wait for, so when other
-    processes are busy on a database that is not WAL yet, try again a bounded number of times
-    (about 45 s in all)."""
-    for attempt in Retries(retries=49, backoff=0.05, cap=1.0):
-        if con.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
-            return
-        try:
-            con.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as e:
-            if "locked" not in str(e) or attempt.last:
-                raise
-            attempt.sleep()
-
-
-def _statements(script: str) -> Iterator[str]:
-    """Split a script into statements (triggers included), to run them inside our own transaction:
-    `executescript` would commit first, letting two processes migrate at once."""
-    buffer = ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            yield buffer.strip()
-            buffer = ""
-    if buffer.strip():
-        yield buffer.strip()
+        super().__init__(path, MIGRATIONS, StoreError, application_id=APPLICATION_ID, what="memory database")

@@ -3,19 +3,16 @@ searches (`tools.search.local`) and the fetcher opens as `sleuth://doc/<doc_id>`
 
 `add` ingests files (`tools.documents` reads them). Every document keeps a content hash, so
 adding the same files again changes nothing and a changed file replaces its old version; several
-processes may add the same files at once.
+processes may add the same files at once. The file is a `tools.sqlitefile.SQLiteFile`.
 """
 
 import hashlib
-import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from tools.datafile import ensure_folder, why_unusable
 from tools.documents import MAX_DOCUMENT_BYTES, SUFFIXES, Document, IngestReport, documents
 from tools.errors import CorpusError
+from tools.sqlitefile import SQLiteFile
 
 _BATCH = 2000
 
@@ -46,47 +43,13 @@ END;
 """
 
 
-
 class Corpus:
     """The corpus database. Safe for several processes (WAL, one writer at a time)."""
 
     def __init__(self, path: Path, max_document_bytes: int = MAX_DOCUMENT_BYTES) -> None:
         self.path = Path(path)
         self.max_document_bytes = max_document_bytes
-        self._ready = False
-
-    @contextmanager
-    def _open(self) -> Iterator[sqlite3.Connection]:
-        """A new connection per call (cheap, safe across threads, and each process has its own).
-        What the user can do to the file (read-only, damaged, a full disk) becomes a CorpusError."""
-        self._folder()
-        try:
-            con = sqlite3.connect(self.path, timeout=30)
-            try:
-                con.execute("PRAGMA synchronous=NORMAL")
-                if not self._ready:  # WAL is a property of the file: set once, it stays
-                    con.execute("PRAGMA journal_mode=WAL")
-                    con.executescript(_SCHEMA)
-                    self._ready = True
-                yield con
-            finally:
-                con.close()
-        except sqlite3.Error as e:
-            reason = why_unusable(self.path, e)
-            if reason is None:
-                raise
-            raise CorpusError(reason) from e
-
-    def _folder(self) -> None:
-        try:
-            ensure_folder(self.path.parent)
-        except OSError as e:
-            raise CorpusError(e.strerror) from e
-
-    def _exists(self) -> bool:
-        """Whether the corpus file exists (a data folder that is a file is an error, not an empty corpus)."""
-        self._folder()
-        return self.path.exists()
+        self.db = SQLiteFile(self.path, [_SCHEMA], CorpusError, what="corpus")
 
     # ingest ---------------------------------------------------------------------------------
 
@@ -102,27 +65,25 @@ class Corpus:
             raise CorpusError(f"{target} is not a supported file (use .jsonl, .md, .txt or .html).")
         report = IngestReport()
         start = time.perf_counter()
-        with self._open() as con:
-            for path in files:
-                report.files += 1
-                batch: list[tuple[Document, str]] = []
-                for doc in documents(path, report, self.max_document_bytes):
-                    batch.append((doc, str(path.resolve())))
-                    if len(batch) >= _BATCH:
-                        self._write(con, batch, report)
-                        batch = []
-                self._write(con, batch, report)
+        for path in files:
+            report.files += 1
+            batch: list[tuple[Document, str]] = []
+            for doc in documents(path, report, self.max_document_bytes):
+                batch.append((doc, str(path.resolve())))
+                if len(batch) >= _BATCH:
+                    self._write(batch, report)
+                    batch = []
+            self._write(batch, report)
         report.seconds = time.perf_counter() - start
         return report
 
-    def _write(self, con: sqlite3.Connection, batch: list[tuple[Document, str]], report: IngestReport) -> None:
+    def _write(self, batch: list[tuple[Document, str]], report: IngestReport) -> None:
         if not batch:
             return
         now = time.time()
-        with con:
-            # The write lock is taken before the lookups: two processes adding the same document
-            # would otherwise both see it missing and the second insert would fail.
-            con.execute("BEGIN IMMEDIATE")
+        # The write lock is taken before the lookups: two processes adding the same document
+        # would otherwise both see it missing and the second insert would fail.
+        with self.db.write() as con:
             for doc, source in batch:
                 digest = hashlib.sha256(f"{doc.title}\0{doc.text}\0{doc.url}".encode()).hexdigest()
                 row = con.execute("SELECT hash FROM docs WHERE doc_id = ?", (doc.doc_id,)).fetchone()
@@ -144,18 +105,18 @@ class Corpus:
     # read ---------------------------------------------------------------------------------------
 
     def get(self, doc_id: str) -> Document | None:
-        with self._open() as con:
+        with self.db.connect() as con:
             row = con.execute("SELECT doc_id, title, text, url FROM docs WHERE doc_id = ?", (doc_id,)).fetchone()
         return Document(*row) if row else None
 
     def has_documents(self) -> bool:
-        if not self._exists():
+        if not self.db.exists():
             return False
-        with self._open() as con:
+        with self.db.connect() as con:
             return con.execute("SELECT 1 FROM docs LIMIT 1").fetchone() is not None
 
     def stats(self) -> dict:
-        with self._open() as con:
+        with self.db.connect() as con:
             docs, sources, chars, last = con.execute(
                 "SELECT count(*), count(DISTINCT source), coalesce(sum(length(text)), 0), max(added_at) FROM docs"
             ).fetchone()

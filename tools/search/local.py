@@ -24,7 +24,7 @@ class LocalIndex(Corpus):
         expr = fts_query(query, SEARCH_STOPWORDS)
         if expr is None:
             return []
-        with self._open() as con:
+        with self.db.connect() as con:
             # `ORDER BY rank` lets FTS5 keep only the top rows while scoring; titles weigh 4x text.
             rows = con.execute(
                 f"""SELECT d.url, d.title,
@@ -47,7 +47,7 @@ class LocalIndex(Corpus):
     ) -> list[SearchHit]:
         """BM25 search. Local documents carry no dates, so `recency` does not filter them."""
         # Emptiness is checked only when nothing matched: `count(*)` before every query scanned the table.
-        hits = await asyncio.to_thread(self.search_sync, query, max_results) if self._exists() else []
+        hits = await asyncio.to_thread(self.search_sync, query, max_results) if self.db.exists() else []
         if not hits and not await asyncio.to_thread(self.has_documents):
             raise EmptyCorpus("The local corpus is empty; add documents with `sleuth index add PATH`.")
         return hits
