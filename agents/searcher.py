@@ -54,9 +54,17 @@ class SearcherDeps:
     search: SearchBackend
     reader: Reader
     memory: AsyncMemory
-    max_results: int = 6
-    max_pages: int = 4
-    budget_tokens: int = 1500
+    budget_tokens: int = 2000  # the evidence one reading step gives the model (setting `context_tokens`)
+
+    @property
+    def max_pages(self) -> int:
+        """Each query's best pages read: 4 for every 2,000 tokens of budget, so a larger budget is
+        filled with more pages rather than left empty."""
+        return 4 * max(1, self.budget_tokens // 2000)
+
+    @property
+    def max_results(self) -> int:
+        return max(6, self.max_pages)
 
 
 def evidence(answer: str, question: str, chunks: list[Chunk]) -> str:

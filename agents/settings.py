@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from agents.errors import SettingsError
@@ -18,6 +18,10 @@ from attention_runtime.routing import AttentionSettings
 from memory import Memory
 from tools import FetchLimits
 from tools.netguard import AddressPolicy
+
+
+PROMPT_TOKENS = 1024  # what a reading step's prompt and answer take besides its evidence
+TOKEN_MARGIN = 1.15  # how far memory's token estimate may fall short of the model's tokenizer
 
 
 def config_path() -> Path:
@@ -46,7 +50,7 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(200, ge=20, le=4000)
     max_chunks_per_page: int = Field(256, ge=1)
     freshness_hours: float = Field(24.0, ge=0)
-    recall_budget: int = Field(2000, ge=100)
+    context_tokens: int = Field(2000, ge=100)  # `--context`: the evidence a reading step gives the model (see max_context)
     model: str = DEFAULT  # a catalogue name (`sleuth model list`), a checkpoint folder or a Hugging Face id
     llm_url: str | None = None  # an OpenAI-compatible server to use instead of the in-process engine
     llm_timeout: float = Field(300.0, gt=0)  # seconds one request to an LLM server may take, its queue included
@@ -58,6 +62,22 @@ class Settings(BaseSettings):
     attention: Literal["dense", "flexprefill", "hcam", "sparse"] = "dense"
     sparse_prefill_from: int = Field(4096, ge=1)
     sparse_decode_from: int = Field(4096, ge=1)
+
+    @model_validator(mode="after")
+    def _evidence_fits(self) -> "Settings":
+        if self.context_tokens > self.max_context and "context_tokens" not in self.model_fields_set:
+            self.context_tokens = self.max_context  # the default budget shrinks with a shorter context
+        elif self.context_tokens > self.max_context:
+            raise ValueError(f"--context {self.context_tokens} does not fit a context of {self.max_model_len:,} tokens "
+                             f"beside the prompt and the answer; use at most {self.max_context} (or raise max_model_len)")
+        return self
+
+    @property
+    def max_context(self) -> int:
+        """The largest evidence budget that fits `max_model_len`: memory counts tokens approximately
+        (the model's tokenizer makes 1.08 times as many on the bench corpus, up to 1.4 for a short
+        passage), and the instructions, example turns, question, findings and answer take about 1,000."""
+        return max(100, int((self.max_model_len - PROMPT_TOKENS) / TOKEN_MARGIN))
 
     @classmethod
     def settings_customise_sources(
@@ -78,7 +98,9 @@ class Settings(BaseSettings):
             return cls(**given)
         except ValidationError as e:
             err = e.errors()[0]
-            where = ".".join(str(p) for p in err["loc"]) or "settings"
+            if not err["loc"]:  # a check across settings says what to do itself
+                raise SettingsError(err["msg"].removeprefix("Value error, ") + ".") from None
+            where = ".".join(str(p) for p in err["loc"])
             raise SettingsError(f"Invalid setting {where}: {err['msg']}.") from None
         except (OSError, ValueError) as e:  # an unreadable or malformed config file
             raise SettingsError(f"The config file {config_path()} cannot be used: {e}.") from None

@@ -20,6 +20,8 @@ from agents.researcher import new_run_id, new_thread_id
 from cli import render, terminal
 
 Attention = typer.Option(help="Local engine's attention for long contexts: dense, flexprefill, hcam or sparse (both).")
+Context = typer.Option("--context", min=100, metavar="TOKENS",
+                       help="Evidence a reading step gives the model (default 2,000; at most ~27,600 in a 32k context).")
 
 
 def ask(
@@ -29,6 +31,7 @@ def ask(
     model: Annotated[Optional[str], typer.Option(help="Catalogue name (`sleuth model list`), checkpoint folder or Hugging Face id.")] = None,
     llm_url: Annotated[Optional[str], typer.Option("--llm-url", help="Use an OpenAI-compatible server instead.")] = None,
     attention: Annotated[Optional[str], Attention] = None,
+    context: Annotated[Optional[int], Context] = None,
     thread: Annotated[Optional[str], typer.Option(help="Continue this conversation thread.")] = None,
     resume: Annotated[Optional[str], typer.Option(help="Resume this interrupted run (its id).")] = None,
     max_nodes: Annotated[int, typer.Option("--max-nodes", min=1, max=50, help="Most sub-questions.")] = 8,
@@ -37,7 +40,7 @@ def ask(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
 ) -> None:
     """Research a question and print an answer whose claims cite the pages read."""
-    s = Settings.load(**ctx.obj, search_backend=search, model=model, llm_url=llm_url, attention=attention)
+    s = Settings.load(**ctx.obj, search_backend=search, model=model, llm_url=llm_url, attention=attention, context_tokens=context)
     from cli.model_cmd import ensure_model_quietly
 
     researcher = Researcher(s, limits=Limits(max_nodes=max_nodes), prepare=ensure_model_quietly)

@@ -13,7 +13,7 @@ from agents import Limits, Settings
 from agents.evaluation import MODES, Evaluator, evaluate, load_questions, read_results, summarize, summary_markdown
 from agents.session import open_chat, search_backend
 from cli import render, terminal
-from cli.ask_cmd import Attention
+from cli.ask_cmd import Attention, Context
 from cli.chart import modes_chart
 from tools.search import LocalIndex
 
@@ -31,6 +31,7 @@ def eval_cmd(
     model: Annotated[Optional[str], typer.Option(help="Catalogue name (`sleuth model list`), checkpoint folder or Hugging Face id.")] = None,
     llm_url: Annotated[Optional[str], typer.Option("--llm-url", help="Use an OpenAI-compatible server instead.")] = None,
     attention: Annotated[Optional[str], Attention] = None,
+    context: Annotated[Optional[int], Context] = None,
     max_nodes: Annotated[int, typer.Option("--max-nodes", min=1, max=50, help="Most sub-questions (deep).")] = 8,
 ) -> None:
     """Score sleuth on questions with known answers; an interrupted evaluation resumes where it stopped."""
@@ -39,7 +40,7 @@ def eval_cmd(
         render.error(f"unknown mode {bad[0]!r}; use direct, rag or deep.")
         raise typer.Exit(2)
     qs = load_questions(questions, limit)
-    user = Settings.load(**ctx.obj, model=model, llm_url=llm_url, attention=attention)
+    user = Settings.load(**ctx.obj, model=model, llm_url=llm_url, attention=attention, context_tokens=context)
     s = user.model_copy(update={"data_dir": out / "data", "search_backend": "local" if corpus else user.search_backend})
     s.data_dir.mkdir(parents=True, exist_ok=True)
     if corpus:

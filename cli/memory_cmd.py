@@ -50,12 +50,12 @@ def search(
 def recall(
     ctx: typer.Context,
     question: Annotated[str, typer.Argument(help="The question to recall evidence for.")],
-    budget: Annotated[Optional[int], typer.Option("--budget", "-b", min=1, help="Token budget (setting recall_budget).")] = None,
+    budget: Annotated[Optional[int], typer.Option("--budget", "-b", min=1, help="Token budget (default: the setting context_tokens).")] = None,
     json: Annotated[bool, Json] = False,
 ) -> None:
     """The chunks a research step would get for a question: coarse summaries first, then details."""
     s = Settings.load(**ctx.obj)
-    result = s.open_memory().recall(question, budget_tokens=budget or s.recall_budget)
+    result = s.open_memory().recall(question, budget_tokens=budget or s.context_tokens)
     if json:
         render.as_json(result)
     else:

@@ -5,9 +5,11 @@ to one summary per chunk and only then to the details of the most relevant chunk
 1. coarse: BM25 over chunk summaries (title, lead sentence, salient terms) and over page titles, so
    a page that is about the question brings its chunks even when no single summary matches;
 2. detail: the candidates are re-scored by BM25 on their full text;
-3. fill: whole chunks, best first, within the token budget and at most `per_page` chunks a page,
-   returned in reading order (pages by relevance, chunks in page order). What did not fit is
-   reported in `dropped`, with its score.
+3. fill: whole chunks, best first, within the token budget and at most `per_page` chunks a page;
+   what is left of the budget then reads the rest of the chosen pages, the best page first, so
+   that a large budget gives the model documents, not shards. Returned in reading order (pages by
+   relevance, chunks in page order). The candidates that did not fit are reported in `dropped`,
+   with their scores.
 """
 
 import math
@@ -53,8 +55,8 @@ ALL = Scope()
 
 @dataclass(frozen=True)
 class RecallParams:
-    coarse_chunks: int = 100  # chunks taken from the summary search
-    coarse_pages: int = 20  # pages taken from the title search, each adding its first chunks
+    coarse_chunks: int = 100  # chunks taken from the summary search (at least; budget / 20 for larger budgets)
+    coarse_pages: int = 20  # pages taken from the title search, each adding its first chunks (at least; budget / 100)
     chunks_per_title_page: int = 3
     per_page: int = 3  # at most this many chunks of one page in the result
     page_weight: float = 0.5  # how much a page's title relevance adds to its chunks' coarse score
@@ -76,8 +78,10 @@ def recall(db: Database, query: str, *, budget_tokens: int, scope: Scope = ALL, 
     with db.connect() as con, con:  # a transaction: the temp-table writes below must not leave one open
         expr = fts_or(_informative(con, words, params))
         chunk_scope = f"SELECT id FROM chunks WHERE page_id IN ({scope_sql})" if scope_sql else ""
-        summary_scores = _top(con, "summaries_fts", expr, chunk_scope, scope_args, params.coarse_chunks)
-        title_scores = _top(con, "pages_fts", expr, scope_sql, scope_args, params.coarse_pages)
+        # a larger budget looks at more candidates, so that it can be filled
+        summary_scores = _top(con, "summaries_fts", expr, chunk_scope, scope_args,
+                              max(params.coarse_chunks, budget_tokens // 20))
+        title_scores = _top(con, "pages_fts", expr, scope_sql, scope_args, max(params.coarse_pages, budget_tokens // 100))
         candidates = _load(con, summary_scores, title_scores, params.chunks_per_title_page)
     detail_scores = _detail(query, candidates)
 
@@ -96,15 +100,26 @@ def recall(db: Database, query: str, *, budget_tokens: int, scope: Scope = ALL, 
         candidates += [h for h in hops if h.id not in known]
         candidates.sort(key=lambda c: c.score, reverse=True)
 
+    chosen, dropped = _fit(candidates, budget_tokens, params.per_page)
+    if chosen and sum(c.tokens for c in chosen) < budget_tokens:
+        with db.connect() as con:
+            chosen, dropped = _fill(con, chosen, dropped, budget_tokens)
+    pages_considered = len({c.page_id for c in candidates})
+    return _result(chosen, dropped, len(candidates), pages_considered, budget_tokens, started)
+
+
+def _fit(candidates: list[Chunk], budget: int, cap: int) -> tuple[list[Chunk], list[Dropped]]:
+    """The best candidates that fit the budget, at most `cap` from one page, in reading order:
+    pages by their best chunk, a page's chunks in page order."""
     chosen: list[Chunk] = []
     dropped: list[Dropped] = []
     used = 0
     per_page: dict[int, int] = {}
     for c in candidates:
         reason = None
-        if per_page.get(c.page_id, 0) >= params.per_page:
+        if per_page.get(c.page_id, 0) >= cap:
             reason = "page cap"
-        elif used + c.tokens > budget_tokens:
+        elif used + c.tokens > budget:
             reason = "budget"
         if reason:
             dropped.append(Dropped(chunk_id=c.id, page_id=c.page_id, url=c.url, score=c.score, tokens=c.tokens, reason=reason))
@@ -112,13 +127,45 @@ def recall(db: Database, query: str, *, budget_tokens: int, scope: Scope = ALL, 
         chosen.append(c)
         used += c.tokens
         per_page[c.page_id] = per_page.get(c.page_id, 0) + 1
+    return _reading_order(chosen), dropped
 
-    page_rank = {}
-    for c in chosen:  # already in score order: the first chunk of a page sets the page's rank
+
+def _fill(con: sqlite3.Connection, chosen: list[Chunk], dropped: list[Dropped], budget: int) -> tuple[list[Chunk], list[Dropped]]:
+    """What is left of the budget goes to the rest of the chosen pages, the best page first, each
+    in page order, so that a large budget reads documents rather than shards. A candidate the
+    page cap held back and that now does not fit is reported as dropped for the budget."""
+    page_rank: dict[int, int] = {}
+    best: dict[int, float] = {}
+    for c in chosen:  # in reading order already: pages by rank
         page_rank.setdefault(c.page_id, len(page_rank))
-    chosen.sort(key=lambda c: (page_rank[c.page_id], c.ordinal))
-    pages_considered = len({c.page_id for c in candidates})
-    return _result(chosen, dropped, len(candidates), pages_considered, budget_tokens, started)
+        best[c.page_id] = max(best.get(c.page_id, c.score), c.score)
+    have = {c.id for c in chosen}
+    used = sum(c.tokens for c in chosen)
+    marks = ",".join("?" * len(page_rank))
+    rows = con.execute(f"SELECT {CHUNK_COLUMNS} FROM chunks c JOIN pages p ON p.id = c.page_id "
+                       f"WHERE c.page_id IN ({marks}) AND c.tokens <= ?", (*page_rank, budget - used)).fetchall()
+    added = []
+    for c in sorted((chunk_from_row(r) for r in rows), key=lambda c: (page_rank[c.page_id], c.ordinal)):
+        if c.id in have or used + c.tokens > budget:
+            continue
+        c.score = best[c.page_id]
+        added.append(c)
+        used += c.tokens
+    if not added:
+        return chosen, dropped
+    taken = {c.id for c in added}
+    dropped = [d if d.reason != "page cap" else d.model_copy(update={"reason": "budget"})
+               for d in dropped if d.chunk_id not in taken]
+    return _reading_order(chosen + added, page_rank), dropped
+
+
+def _reading_order(chunks: list[Chunk], page_rank: dict[int, int] | None = None) -> list[Chunk]:
+    """Pages by rank (default: the order their first chunk comes in), a page's chunks in page order."""
+    if page_rank is None:
+        page_rank = {}
+        for c in chunks:  # in score order: the first chunk of a page sets the page's rank
+            page_rank.setdefault(c.page_id, len(page_rank))
+    return sorted(chunks, key=lambda c: (page_rank[c.page_id], c.ordinal))
 
 
 def _informative(con: sqlite3.Connection, words: list[str], params: RecallParams) -> list[str]:

@@ -28,8 +28,7 @@ def test_recall_fits_whole_chunks_in_the_budget(sample, budget):
     if not result.chunks:  # nothing fits: every candidate alone is over the budget
         assert result.dropped and all(d.tokens > budget for d in result.dropped)
     assert all(d.reason == "budget" or d.reason == "page cap" for d in result.dropped)
-    if result.dropped:
-        assert result.stats.candidates == len(result.chunks) + len(result.dropped)
+    assert not {d.chunk_id for d in result.dropped} & {c.id for c in result.chunks}
 
 
 def test_the_most_relevant_page_comes_first(sample):
@@ -37,23 +36,45 @@ def test_the_most_relevant_page_comes_first(sample):
     assert result.chunks[0].title == "Kentucky Tavern"
 
 
-def test_one_long_page_does_not_crowd_out_the_others(tmp_path):
+@pytest.fixture
+def long_page(tmp_path) -> Memory:
+    """One long page about bourbon barrels (20 chunks) and four short ones."""
     memory = Memory(tmp_path / "m.db", target_tokens=30)
     long_text = " ".join(f"Bourbon fact {i}: bourbon is aged in new charred oak barrels." for i in range(40))
     memory.knowledge.add(page("https://example.org/long", "Bourbon", long_text))
     for i in range(4):
         memory.knowledge.add(page(f"https://example.org/{i}", f"Distillery {i}", f"Distillery {i} makes bourbon in Kentucky."))
-    result = memory.recall("bourbon barrels", budget_tokens=2000, params=RecallParams(per_page=3))
+    return memory
+
+
+def urls(chunks) -> dict[str, int]:
     per_page = {}
-    for c in result.chunks:
+    for c in chunks:
         per_page[c.url] = per_page.get(c.url, 0) + 1
-    assert per_page["https://example.org/long"] == 3 and len(per_page) == 5
-    assert any(d.reason == "page cap" and d.url == "https://example.org/long" for d in result.dropped)
+    return per_page
+
+
+def test_one_long_page_does_not_crowd_out_the_others(long_page):
+    result = long_page.recall("bourbon barrels", budget_tokens=120, params=RecallParams(per_page=3))  # 3 x 26 + 4 x 9 tokens
+    assert urls(result.chunks)["https://example.org/long"] == 3 and len(urls(result.chunks)) == 5
+    assert any(d.url == "https://example.org/long" for d in result.dropped)
     # reading order: a page's chunks stay together and in page order
     long_chunks = [c for c in result.chunks if c.url == "https://example.org/long"]
     assert [c.ordinal for c in long_chunks] == sorted(c.ordinal for c in long_chunks)
     positions = [i for i, c in enumerate(result.chunks) if c.url == "https://example.org/long"]
     assert positions == list(range(positions[0], positions[0] + 3))
+
+
+def test_a_large_budget_reads_the_chosen_pages_whole_in_page_order(long_page):
+    small = long_page.recall("bourbon barrels", budget_tokens=150)
+    large = long_page.recall("bourbon barrels", budget_tokens=5000)
+    whole = long_page.knowledge.chunks(long_page.knowledge.page("https://example.org/long").id)
+    assert len(urls(large.chunks)) == 5 and large.stats.tokens_used <= 5000 and not large.dropped
+    long_chunks = [c.ordinal for c in large.chunks if c.url == "https://example.org/long"]
+    assert long_chunks == [c.ordinal for c in whole] and len(whole) > 3  # the whole page, in page order
+    # the pages come in the order the small budget ranks them: the best page first
+    order = lambda r: list(dict.fromkeys(c.url for c in r.chunks))
+    assert order(large) == order(small)
 
 
 def test_the_hop_finds_the_page_of_an_entity_the_question_does_not_name(tmp_path):

@@ -31,8 +31,8 @@ async def setup(tmp_path):
         yield index, memory, Reader(fetcher, AsyncMemory(memory), freshness=timedelta(hours=1))
 
 
-def deps(chat, search, reader, memory):
-    return SearcherDeps(chat=chat, search=search, reader=reader, memory=AsyncMemory(memory))
+def deps(chat, search, reader, memory, budget=2000):
+    return SearcherDeps(chat=chat, search=search, reader=reader, memory=AsyncMemory(memory), budget_tokens=budget)
 
 
 async def test_a_sub_question_gets_a_cited_answer_from_pages_read(setup):
@@ -97,3 +97,18 @@ async def test_queries_the_model_cannot_write_leave_the_sub_question_as_the_quer
          "run_id": "run", "today": "2026-11-28"})
     assert out["queries"] == ["Who produces Kentucky Tavern?"]
     assert out["answer"] == "The Sazerac Company produces it [1]." and out["pages_read"] >= 1
+
+
+async def test_a_larger_budget_reads_more_pages_and_gives_the_model_more_evidence(setup):
+    index, memory, reader = setup
+    runs = {}
+    for budget in (2000, 8000):
+        memory.tasks.start_run(f"run-{budget}", "film directors")
+        chat = ScriptedChat(rule)
+        runs[budget] = await build_searcher(deps(chat, index, reader, memory, budget)).ainvoke(
+            {"question": "Which film directors are there?", "queries": ["film director"],
+             "today": "2026-11-28", "run_id": f"run-{budget}"})
+        assert sum(c.tokens for c in runs[budget]["chunks"]) <= budget
+    small, large = runs[2000], runs[8000]
+    assert small["pages_read"] == 4 < large["pages_read"]
+    assert len(large["chunks"]) > len(small["chunks"])
