@@ -26,6 +26,7 @@ class Answer(BaseModel):
     text: str  # the short answer, then the cited evidence for it
     citations: list[Source]
     sources: list[str]  # the URLs cited, in citation order
+    read: list[str] = Field(default_factory=list)  # the URLs of the pages whose passages the model was given
     plan: dict[str, PlanItem]  # sub-question id -> question, depends_on, status, answer
     removed_citations: list[int] = Field(default_factory=list)
     unsupported_citations: list[int] = Field(default_factory=list)

@@ -50,6 +50,7 @@ class PlannerState(TypedDict, total=False):
     answer: str  # the short answer, then its cited evidence
     short: str  # the short answer alone, markers removed
     citations: list[dict]
+    read: list[str]  # the URLs of the pages whose passages were in a prompt (sub-questions' and the answer's)
     removed: list[int]
     unsupported: list[int]
 
@@ -171,6 +172,7 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
             text = checker.result.text
         checked = checker.result
         return {"answer": text, "short": strip_markers(short), "citations": [asdict(c) for c in checked.citations],
+                "read": list(dict.fromkeys(c.url for c in sources.values())),
                 "removed": checked.removed, "unsupported": checked.unsupported}
 
     graph = StateGraph(PlannerState)

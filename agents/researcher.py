@@ -109,7 +109,7 @@ class Researcher:
             citations = [Source(**{k: c[k] for k in Source.model_fields}) for c in state.get("citations", [])]
             answer = Answer(
                 question=state["question"], short=state.get("short", ""), text=state.get("answer", ""), citations=citations,
-                sources=[c.url for c in citations],
+                sources=[c.url for c in citations], read=state.get("read", []),
                 plan={k: n.item() for k, n in state["nodes"].items()},
                 removed_citations=state.get("removed", []), unsupported_citations=state.get("unsupported", []),
                 stopped=state.get("stopped"),

@@ -42,6 +42,9 @@ def test_a_citation_to_no_page_read_counts_as_invented():
     assert r.invented_citations == 2  # [3] resolves to nothing; [2] to a page never read
     assert (r.citations, r.citations_good) == (2, 1) and r.evidence_recall == 1.0
     assert (r.llm_calls, r.prompt_tokens, r.completion_tokens, r.pages_read) == (1, 10, 5, 1)
+    assert r.evidence_in_prompt == 0.0  # read, but none of its passages was given to the model
+    given = score("rag", q, "x", "x", [], [("sleuth://doc/a", "Kentucky Tavern")], calls, 1.0, {"sleuth://doc/a"})
+    assert given.evidence_in_prompt == 1.0
 
 
 def test_eval_scores_three_modes_writes_its_reports_and_resumes(sleuth, tmp_path, stub):
@@ -58,6 +61,7 @@ def test_eval_scores_three_modes_writes_its_reports_and_resumes(sleuth, tmp_path
     assert [r["invented_citations"] for r in results if r["mode"] == "direct"] == [1, 1, 1]
     assert all(r["invented_citations"] == 0 for r in results if r["mode"] != "direct")
     assert all(r["pages_read"] > 0 and r["citations"] > 0 for r in results if r["mode"] != "direct")
+    assert all(r["evidence_in_prompt"] is not None for r in results if r["mode"] != "direct")
     summary = json.loads((out / "summary.json").read_text())
     assert list(summary) == ["direct", "rag", "deep"] and summary["rag"]["all"]["questions"] == 3
     assert summary["deep"]["all"]["llm_calls"] > summary["rag"]["all"]["llm_calls"] == 1

@@ -20,6 +20,7 @@ def summarize(results: list[Result]) -> dict:
 def _aggregate(rows: list[Result]) -> dict:
     ok = [r for r in rows if r.error is None]
     recall = [r.evidence_recall for r in ok if r.evidence_recall is not None]
+    in_prompt = [r.evidence_in_prompt for r in ok if r.evidence_in_prompt is not None]
     cited = sum(r.citations for r in ok)
     latency = sorted(r.seconds for r in ok)
     return {
@@ -27,6 +28,7 @@ def _aggregate(rows: list[Result]) -> dict:
         "em": _mean([r.em for r in rows]), "f1": _mean([r.f1 for r in rows]),
         "answer_in_text": _mean([float(contains(r.text or r.prediction, [r.gold])) for r in rows]),
         "evidence_recall": _mean(recall) if recall else None,
+        "evidence_in_prompt": _mean(in_prompt) if in_prompt else None,
         "citation_precision": round(sum(r.citations_good for r in ok) / cited, 4) if cited else None,
         "citations": cited, "invented_citations": sum(r.invented_citations for r in ok),
         "llm_calls": _mean([r.llm_calls for r in ok]), "tokens": _mean([r.prompt_tokens + r.completion_tokens for r in ok]),
@@ -37,13 +39,13 @@ def _aggregate(rows: list[Result]) -> dict:
 
 
 def summary_markdown(summary: dict) -> str:
-    head = ("| mode | questions | EM | F1 | answer in text | evidence recall | citation precision | invented citations | "
+    head = ("| mode | questions | EM | F1 | answer in text | evidence recall (read / in prompt) | citation precision | invented citations | "
             "LLM calls | tokens | pages read | latency p50 / p95 (s) | failures |")
     lines = [head, "|" + " --- |" * (head.count("|") - 1)]
     for mode, s in summary.items():
         a = s["all"]
         lines.append(f"| {mode} | {a['questions']} | {_f(a['em'])} | {_f(a['f1'])} | {_f(a['answer_in_text'])} | "
-                     f"{_f(a['evidence_recall'])} | "
+                     f"{_f(a['evidence_recall'])} / {_f(a.get('evidence_in_prompt'))} | "
                      f"{_f(a['citation_precision'])} | {a['invented_citations']} | {_f(a['llm_calls'], 1)} | "
                      f"{_f(a['tokens'], 0)} | {_f(a['pages_read'], 1)} | {_f(a['latency_p50_s'], 1)} / "
                      f"{_f(a['latency_p95_s'], 1)} | {a['failures']} |")

@@ -44,35 +44,38 @@ class Evaluator:
         started = time.perf_counter()
         with counting() as calls:
             try:
-                prediction, text, citations, pages = await getattr(self, f"_{mode}")(q)
+                prediction, text, citations, pages, given = await getattr(self, f"_{mode}")(q)
             except LLMUnavailable:
                 raise  # no point going on without the model
             except Exception as e:  # recorded with its reason; the evaluation goes on
                 result = score(mode, q, "", "", [], [], calls, time.perf_counter() - started)
                 result.error = f"{e.__class__.__name__}: {e}"
                 return result
-        return score(mode, q, prediction, text, citations, pages, calls, time.perf_counter() - started)
+        return score(mode, q, prediction, text, citations, pages, calls, time.perf_counter() - started, given)
 
-    async def _direct(self, q: Question) -> tuple[str, str, list[dict], list]:
+    # Each mode returns the short answer, the long one, its citations, the pages read (url, title)
+    # and the URLs of the pages whose passages the model was given.
+    async def _direct(self, q: Question) -> tuple[str, str, list[dict], list, set[str]]:
         text = (await self.chat.complete(prompts.direct(q.question), max_tokens=32, stop=["\n"])).strip()
-        return text, text, [], []
+        return text, text, [], [], set()
 
-    async def _rag(self, q: Question) -> tuple[str, str, list[dict], list]:
+    async def _rag(self, q: Question) -> tuple[str, str, list[dict], list, set[str]]:
         run_id = new_run_id(f"rag-{q.id}")
         await self._deps.memory.tasks.start_run(run_id, q.question)
         out = await self._searcher.ainvoke({"node_id": "q1", "question": q.question, "queries": [q.question],
                                             "run_id": run_id, "today": today().isoformat(), "context": []})
         await self._deps.memory.tasks.finish_run(run_id, "done")
+        given = {c.url for c in out["chunks"]}
         if not out["found"]:
-            return "", "", [], self.memory.tasks.pages_read(run_id)
+            return "", "", [], self.memory.tasks.pages_read(run_id), given
         checked = verify(f"{out['answer']}\n{out.get('evidence', '')}".strip(), dict(enumerate(out["chunks"], 1)))
         citations = [{"number": c.number, "url": c.url, "title": c.title, "quote": c.quote} for c in checked.citations]
-        return strip_markers(out["answer"]), checked.text, citations, self.memory.tasks.pages_read(run_id)
+        return strip_markers(out["answer"]), checked.text, citations, self.memory.tasks.pages_read(run_id), given
 
-    async def _deep(self, q: Question) -> tuple[str, str, list[dict], list]:
+    async def _deep(self, q: Question) -> tuple[str, str, list[dict], list, set[str]]:
         answer = await self._researcher.aask(q.question, thread_id=f"deep-{q.id}")
         citations = [c.model_dump() for c in answer.citations]
-        return answer.short, answer.text, citations, self.memory.tasks.pages_read(answer.run_id)
+        return answer.short, answer.text, citations, self.memory.tasks.pages_read(answer.run_id), set(answer.read)
 
 
 async def evaluate(evaluator: Evaluator, mode: str, questions: list[Question], results_path: Path, *,

@@ -1,0 +1,91 @@
+"""What long reading buys: `rag` and `deep` on dev questions at several evidence budgets (`--context`).
+
+    python bench/longcontext.py [--limit 60] [--budgets 2000 4000 8000 16000 27603] [--modes rag deep]
+                                [--attention dense] [--concurrency 1] [--out bench/results/longcontext]
+
+The questions are every k-th of the file (k = its size // --limit), so that each source dataset is
+represented in proportion. For each attention mode one model is used: an engine started here, or a
+running `sleuth serve` of the configured model (then give one --attention, the serve's), and for each budget the questions are answered with `context_tokens` = the budget, each budget with
+its own data dir (memory) over the same corpus. Prints a table per attention mode, budget and mode:
+F1, EM, evidence recall among the pages read and among the pages whose passages were in a prompt,
+citation precision, prompt tokens per question, seconds per question (p50); writes
+longcontext.json and results-<attention>-<budget>.jsonl to --out (an interrupted run resumes).
+"""
+
+import argparse
+import asyncio
+import json
+import shutil
+import sys
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from agents import Settings  # noqa: E402
+from agents.evaluation import Evaluator, evaluate, load_questions, read_results, summarize  # noqa: E402
+from agents.session import open_chat  # noqa: E402
+from tools.search import LocalIndex  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "bench"
+
+
+async def main(args: argparse.Namespace) -> None:
+    every = load_questions(args.questions)
+    questions = every[:: max(1, len(every) // args.limit)][: args.limit]
+    ids = {q.id for q in questions}
+    args.out.mkdir(parents=True, exist_ok=True)
+    corpus_db = args.out / "corpus.db"
+    if not corpus_db.exists():
+        LocalIndex(corpus_db).add(args.corpus)
+    rows = []
+    for attention in args.attention:
+        base = Settings.load(search_backend="local", attention=attention)
+        async with AsyncExitStack() as stack:
+            chat = await open_chat(base, stack)
+            for budget in args.budgets:
+                s = base.model_copy(update={"data_dir": args.out / f"data-{attention}-{budget}", "context_tokens": budget})
+                s.data_dir.mkdir(parents=True, exist_ok=True)
+                if not s.corpus_path.exists():
+                    shutil.copy(corpus_db, s.corpus_path)
+                results_path = args.out / f"results-{attention}-{budget}.jsonl"
+                async with Evaluator(s, chat, LocalIndex(s.corpus_path)) as evaluator:
+                    for mode in args.modes:
+                        await evaluate(evaluator, mode, questions, results_path, concurrency=args.concurrency)
+                        results = [r for r in read_results(results_path) if r.mode == mode and r.id in ids]
+                        a = summarize(results)[mode]["all"]
+                        rows.append({"attention": attention, "budget": budget, "mode": mode, "questions": a["questions"],
+                                     "em": a["em"], "f1": a["f1"], "evidence_recall": a["evidence_recall"],
+                                     "evidence_in_prompt": a["evidence_in_prompt"],
+                                     "citation_precision": a["citation_precision"],
+                                     "prompt_tokens": round(sum(r.prompt_tokens for r in results) / len(results)),
+                                     "seconds_p50": a["latency_p50_s"], "failures": a["failures"]})
+                        (args.out / "longcontext.json").write_text(json.dumps({"rows": rows}, indent=2) + "\n")
+                        print(f"{attention} {budget} {mode}: F1 {a['f1']:.3f}", file=sys.stderr, flush=True)
+    print(table(rows))
+
+
+def table(rows: list[dict]) -> str:
+    f = lambda v, d=3: "–" if v is None else f"{v:.{d}f}"
+    lines = ["| attention | budget | mode | questions | EM | F1 | evidence recall (read / in prompt) | citation precision | "
+             "prompt tokens | s / question (p50) | failures |",
+             "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in rows:
+        lines.append(f"| {r['attention']} | {r['budget']:,} | {r['mode']} | {r['questions']} | {f(r['em'])} | {f(r['f1'])} | "
+                     f"{f(r['evidence_recall'])} / {f(r['evidence_in_prompt'])} | {f(r['citation_precision'])} | "
+                     f"{r['prompt_tokens']:,} | {f(r['seconds_p50'], 1)} | {r['failures']} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--questions", type=Path, default=SHARED / "questions-dev.jsonl")
+    p.add_argument("--corpus", type=Path, default=SHARED / "corpus.jsonl")
+    p.add_argument("--limit", type=int, default=60)
+    p.add_argument("--budgets", type=int, nargs="+", default=[2000, 4000, 8000, 16000, 27603])
+    p.add_argument("--modes", nargs="+", default=["rag", "deep"], choices=["rag", "deep"])
+    p.add_argument("--attention", nargs="+", default=["dense"], choices=["dense", "sparse"])
+    p.add_argument("--concurrency", type=int, default=1)
+    p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "longcontext")
+    asyncio.run(main(p.parse_args()))
