@@ -92,13 +92,13 @@ def recall(db: Database, query: str, *, budget_tokens: int, scope: Scope = ALL, 
         c.score = (summary_scores.get(c.id, 0.0) / top_summary
                    + params.page_weight * title_scores.get(c.page_id, 0.0) / top_title
                    + params.detail_weight * detail_scores.get(c.id, 0.0) / top_detail)
-    candidates.sort(key=lambda c: c.score, reverse=True)
+    candidates.sort(key=_best_first)
     if params.hop_from and candidates:
         with db.connect() as con:
             hops = _hop(con, query, candidates[: params.hop_from], scope_sql, scope_args, params)
         known = {c.id for c in candidates}
         candidates += [h for h in hops if h.id not in known]
-        candidates.sort(key=lambda c: c.score, reverse=True)
+        candidates.sort(key=_best_first)
 
     chosen, dropped = _fit(candidates, budget_tokens, params.per_page)
     if chosen and sum(c.tokens for c in chosen) < budget_tokens:
@@ -106,6 +106,12 @@ def recall(db: Database, query: str, *, budget_tokens: int, scope: Scope = ALL, 
             chosen, dropped = _fill(con, chosen, dropped, budget_tokens)
     pages_considered = len({c.page_id for c in candidates})
     return _result(chosen, dropped, len(candidates), pages_considered, budget_tokens, started)
+
+
+def _best_first(c: Chunk) -> tuple:
+    """Score order; ties broken by page and position, not by row id: pages read at the same time
+    are stored in whichever order they arrive, and the same pages must give the same recall."""
+    return -c.score, c.url, c.ordinal
 
 
 def _fit(candidates: list[Chunk], budget: int, cap: int) -> tuple[list[Chunk], list[Dropped]]:

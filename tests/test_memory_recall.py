@@ -109,3 +109,15 @@ def test_recall_leaves_no_transaction_open(sample):
     sample.recall("Kentucky Tavern", budget_tokens=300)
     with sample.db.connect() as con:
         assert not con.in_transaction
+
+
+def test_recall_does_not_depend_on_the_order_pages_were_stored(tmp_path):
+    """Pages that score the same (here: the same text but a name) come back in the same order however they
+    were stored: the pages of sub-questions researched at once are stored as they arrive."""
+    pages = [page(f"https://example.org/{n}", f"Maker {n}", f"Bourbon is made in Kentucky by {n}{n}{n}.") for n in "ABCDEF"]
+    forward, backward = Memory(tmp_path / "f.db"), Memory(tmp_path / "b.db")
+    forward.knowledge.add_many(pages)
+    backward.knowledge.add_many(pages[::-1])
+    f, b = (m.recall("bourbon Kentucky", budget_tokens=30).chunks for m in (forward, backward))
+    assert 1 < len(f) < len(pages)  # the budget chooses among equals
+    assert [c.url for c in f] == [c.url for c in b]
