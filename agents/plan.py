@@ -32,6 +32,7 @@ class PlanNode(PlanItem):
     planned: str  # as the model planned it ("Where was #1 born?")
     evidence: str = ""  # the cited passage sentence behind the answer
     chunks: list[Chunk] = Field(default_factory=list)  # what the searcher recalled, cited as [1], [2], ...
+    pages: list[int] = Field(default_factory=list)  # the pages it recalled from: its own and its dependencies'
     queries: list[str] = Field(default_factory=list)
     started_at: float | None = None
     finished_at: float | None = None

@@ -105,12 +105,13 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
 
     async def search(task: dict) -> PlannerState:
         started = time.time()
-        out = await searcher.ainvoke({k: task[k] for k in ("node_id", "question", "run_id", "today", "context", "queries")
-                                      if task.get(k) is not None})
+        out = await searcher.ainvoke({k: task[k] for k in ("node_id", "question", "run_id", "today", "context", "queries",
+                                                           "given_pages") if task.get(k) is not None})
         status = NodeStatus.ANSWERED if out["found"] else NodeStatus.FAILED
         node = task["node"].model_copy(update={
             "question": task["question"], "status": status, "answer": out["answer"], "evidence": out.get("evidence", ""),
-            "chunks": out.get("chunks", []), "queries": out.get("queries", []), "started_at": started, "finished_at": time.time()})
+            "chunks": out.get("chunks", []), "queries": out.get("queries", []), "started_at": started, "finished_at": time.time(),
+            "pages": sorted(set(out.get("page_ids", []) + task["given_pages"]))})
         await _save_node(deps, task, node)
         get_stream_writer()(SubAnswer(node=task["node_id"], status=status, answer=out["answer"]))
         return {"nodes": {task["node_id"]: node}}
@@ -191,7 +192,9 @@ def _task(state: PlannerState, nodes: dict[str, PlanNode], node_id: str) -> dict
     so that "Where was #1 born?" is searched as "Where was Bram Stoker born?" (a failed
     sub-question's own words stand in for its answer). A sub-question that stands alone is searched
     with the user's question too; one that needs earlier answers without naming them is rewritten
-    into queries by the searcher, knowing those answers."""
+    into queries by the searcher, knowing those answers. It recalls from the pages it reads and
+    from those its dependencies recalled from, never from pages a sibling running beside it
+    happens to have read by then (that made a run's answer depend on timing)."""
     node = nodes[node_id]
 
     def answer_of(m: re.Match) -> str:
@@ -210,8 +213,9 @@ def _task(state: PlannerState, nodes: dict[str, PlanNode], node_id: str) -> dict
         queries = [question]
     else:
         queries = None
+    given_pages = sorted({p for d in node.depends_on for p in nodes[d].pages})
     return {"node_id": node_id, "node": node, "question": question, "run_id": state["run_id"],
-            "today": state["today"], "context": context, "queries": queries}
+            "today": state["today"], "context": context, "queries": queries, "given_pages": given_pages}
 
 
 def on_topic(subs: list, question: str, done: list) -> list:

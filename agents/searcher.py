@@ -1,7 +1,8 @@
 """The searcher (MindSearch's WebSearcher): one sub-question in, one cited sub-answer out.
 
 rewrite -> search -> select -> read -> recall -> answer, as a LangGraph graph whose nodes are
-plain functions of its state. A sub-question that comes with its queries is searched as they are;
+plain functions of its state; recall goes back to read while the evidence budget is not filled and
+hits are left (short pages: a corpus of paragraphs), so that the budget is read, not left empty. A sub-question that comes with its queries is searched as they are;
 one without (it needs earlier answers, its `context`, but does not name them) is rewritten into
 queries by the model. The answer is
 short (a name, a date, yes or no), cited, with the passage sentence that supports it as evidence.
@@ -38,14 +39,23 @@ class SearcherState(TypedDict, total=False):
     today: str
     run_id: str
     queries: list[str]
+    given_pages: list[int]  # pages read by the sub-questions this one depends on: recalled from too
     hits: list[SearchHit]
     errors: list[str]
-    urls: list[str]
+    urls: list[str]  # the pages to read next
+    queue: list[str]  # the other hits, best first, read while the budget is not filled
+    page_ids: list[int]  # the pages this searcher read
     pages_read: int
+    rounds: int
     chunks: list[Chunk]
     found: bool  # whether the pages read answer it; if not, `answer` is NOTHING_FOUND
     answer: str  # the short answer, cited: "The Sazerac Company [2]"
     evidence: str  # the passage sentence that supports it, cited: the explanation
+
+
+FIRST_PAGES = 4  # each query's best pages read first
+MAX_ROUNDS = 4  # reading rounds at most: the first, then more pages while the budget is not filled
+FILLED = 0.9  # the share of the budget that counts as filled
 
 
 @dataclass
@@ -57,14 +67,10 @@ class SearcherDeps:
     budget_tokens: int = 2000  # the evidence one reading step gives the model (setting `context_tokens`)
 
     @property
-    def max_pages(self) -> int:
-        """Each query's best pages read: 4 for every 2,000 tokens of budget, so a larger budget is
-        filled with more pages rather than left empty."""
-        return 4 * max(1, self.budget_tokens // 2000)
-
-    @property
     def max_results(self) -> int:
-        return max(6, self.max_pages)
+        """Hits asked of each query: enough short pages to fill the budget (one per 100 tokens, at
+        most 100), at least 6."""
+        return max(6, min(100, self.budget_tokens // 100))
 
 
 def evidence(answer: str, question: str, chunks: list[Chunk]) -> str:
@@ -115,8 +121,9 @@ def build_searcher(deps: SearcherDeps):
         return {"hits": hits, "errors": [r for r in results if isinstance(r, str)]}
 
     def select(state: SearcherState) -> SearcherState:
-        ranked = sorted(state["hits"], key=lambda h: h.rank)  # the best of each query first
-        return {"urls": [h.url for h in ranked if h.rank <= deps.max_pages]}  # each query's best pages
+        ranked = [h.url for h in sorted(state["hits"], key=lambda h: h.rank)]  # the best of each query first
+        first = len([h for h in state["hits"] if h.rank <= FIRST_PAGES])
+        return {"urls": ranked[:first], "queue": ranked[first:], "page_ids": [], "pages_read": 0, "rounds": 0}
 
     async def read(state: SearcherState) -> SearcherState:
         reads = await deps.reader.read_many(state["urls"], run_id=state["run_id"])
@@ -124,15 +131,28 @@ def build_searcher(deps: SearcherDeps):
         for r in reads:
             if r.ok:
                 write(PageRead(node=state.get("node_id"), url=r.url, title=r.added.page.title, from_memory=r.from_memory))
-        return {"pages_read": sum(1 for r in reads if r.ok)}
+        ok = [r.added.page.id for r in reads if r.ok]
+        return {"page_ids": state["page_ids"] + ok, "pages_read": state["pages_read"] + len(ok), "rounds": state["rounds"] + 1}
 
     async def recall(state: SearcherState) -> SearcherState:
-        if not state["pages_read"]:
-            return {"chunks": []}
-        # a sub-question that builds on earlier answers ("Who directed that film?") recalls with them
-        query = " ".join([state["question"], *state.get("context", [])])
-        result = await deps.memory.recall(query, budget_tokens=deps.budget_tokens, scope=Scope.run(state["run_id"]))
-        return {"chunks": result.chunks}
+        chunks, used, pages = [], 0, 1
+        if state["pages_read"]:
+            # a sub-question that builds on earlier answers ("Who directed that film?") recalls with
+            # them, from its own pages and theirs: not from pages its siblings happen to have read by now
+            query = " ".join([state["question"], *state.get("context", [])])
+            scope = Scope.pages(state["page_ids"] + state.get("given_pages", []))
+            result = await deps.memory.recall(query, budget_tokens=deps.budget_tokens, scope=scope)
+            chunks, used, pages = result.chunks, result.stats.tokens_used, max(1, result.stats.pages_used)
+        more: list[str] = []
+        before = sum(c.tokens for c in state.get("chunks", []))
+        if used < FILLED * deps.budget_tokens and state["rounds"] < MAX_ROUNDS and (used > before or not state["pages_read"]):
+            # short pages (or none readable): read as many more as the rest of the budget holds
+            need = -(-(deps.budget_tokens - used) * pages // used) if used else FIRST_PAGES
+            more = state["queue"][: min(32, max(2, need))]
+        return {"chunks": chunks, "urls": more, "queue": state["queue"][len(more):]}
+
+    def more_to_read(state: SearcherState) -> str:
+        return "read" if state["urls"] else "answer"
 
     async def answer(state: SearcherState) -> SearcherState:
         if not state["chunks"]:
@@ -152,6 +172,6 @@ def build_searcher(deps: SearcherDeps):
     graph.add_edge("search", "select")
     graph.add_edge("select", "read")
     graph.add_edge("read", "recall")
-    graph.add_edge("recall", "answer")
+    graph.add_conditional_edges("recall", more_to_read, ["read", "answer"])
     graph.add_edge("answer", END)
     return graph.compile()

@@ -11,7 +11,8 @@ from memory.db import SCHEMA_VERSION, StoreError
 from memory.models import (
     Added, Chunk, Dropped, Recall, RecallStats, RunRecord, StoredPage, TaskNode, ThreadContext, ThreadInfo, Turn,
 )
-from memory.recall import ALL, RecallParams, Scope
+from memory.recall import RecallParams
+from memory.scope import ALL, Scope
 from memory.store import AsyncMemory, Memory
 from memory.summary import Summariser, extractive_summary
 from memory.text import canonical_url

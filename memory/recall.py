@@ -21,36 +21,8 @@ from dataclasses import dataclass
 from memory.db import FTS_TOKENIZER, Database
 from memory.knowledge import CHUNK_COLUMNS, chunk_from_row
 from memory.models import Chunk, Dropped, Recall, RecallStats
+from memory.scope import ALL, Scope
 from tools.text import STOPWORDS, WORD as _WORD, fts_or, query_words
-
-
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Which part of memory to recall from: all of it, one run's pages, or one thread's pages."""
-
-    kind: str = "all"
-    id: str | None = None
-
-    @classmethod
-    def run(cls, run_id: str) -> "Scope":
-        return cls("run", run_id)
-
-    @classmethod
-    def thread(cls, thread_id: str) -> "Scope":
-        return cls("thread", thread_id)
-
-    def pages_sql(self) -> tuple[str, tuple]:
-        """A subquery of the page ids in scope ('' for all memory)."""
-        if self.kind == "run":
-            return "SELECT page_id FROM run_pages WHERE run_id = ?", (self.id,)
-        if self.kind == "thread":
-            return "SELECT rp.page_id FROM run_pages rp JOIN runs r ON r.id = rp.run_id WHERE r.thread_id = ?", (self.id,)
-        return "", ()
-
-
-ALL = Scope()
 
 
 @dataclass(frozen=True)

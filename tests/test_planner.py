@@ -32,7 +32,7 @@ def planning(steps):
         if schema is Queries:
             return Queries(queries=[last(messages).rsplit("Question: ", 1)[1].strip()])
         if last(messages).endswith(f"Question: {QUESTION}"):  # the final answer, citing a passage and an invented one
-            return "The Sazerac Company makes Kentucky Tavern [1]. It is a straight bourbon whiskey [7]."
+            return "The Sazerac Company makes Kentucky Tavern [1]. It is a straight bourbon whiskey [97]."
         return "The Sazerac Company makes Kentucky Tavern at the Barton Distillery in Bardstown [1]."
 
     return rule
@@ -85,7 +85,7 @@ async def test_citations_are_global_verified_and_invented_ones_removed(deps):
         SubQuestion(question="Which company makes Kentucky Tavern?"),
         SubQuestion(question="Where is the Barton Distillery?")])]))
     out = await build_planner(make(chat)).ainvoke(start())
-    assert "[7]" not in out["answer"] and out["removed"] == [7]
+    assert "[97]" not in out["answer"] and out["removed"] == [97]
     numbers = [c["number"] for c in out["citations"]]
     assert numbers and numbers == sorted(set(numbers))
     assert all(c["url"].startswith("sleuth://doc/") and c["quote"] for c in out["citations"])

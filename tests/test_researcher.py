@@ -88,15 +88,15 @@ async def test_the_answer_streams_sentence_by_sentence_already_checked(settings)
     def inventive(messages, schema):
         text = messages[-1].content
         if schema is None and text.endswith(f"Question: {QUESTION}"):  # two sentences, the second citing a source never read
-            return "Sazerac makes Kentucky Tavern [1]. It is made in Bardstown at the Barton Distillery [9]."
+            return "Sazerac makes Kentucky Tavern [1]. It is made in Bardstown at the Barton Distillery [99]."
         return rule()(messages, schema)
 
     events = [e async for e in Researcher(settings, chat=ScriptedChat(inventive)).astream(QUESTION, thread_id="t5")]
     deltas = [e.text for e in events if isinstance(e, AnswerDelta)]
     answer = events[-1].answer.model_dump()
     assert len(deltas) >= 3 and "".join(deltas) == answer["text"]
-    assert deltas[0] == "Sazerac makes Kentucky Tavern [1]." and "[9]" not in deltas[1]
-    assert answer["removed_citations"] == [9]
+    assert deltas[0] == "Sazerac makes Kentucky Tavern [1]." and "[99]" not in deltas[1]
+    assert answer["removed_citations"] == [99]
     assert answer["short"] == "Sazerac makes Kentucky Tavern. It is made in Bardstown at the Barton Distillery."
     evidence = answer["text"].split("\n\n", 1)[1]  # after the short answer, the passages' sentences, cited
     assert "Sazerac" in evidence and all(c["quote"] for c in answer["citations"])

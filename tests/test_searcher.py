@@ -8,7 +8,7 @@ import pytest
 from agents.llm import ScriptedChat
 from agents.prompts import Queries
 from agents.reader import Reader
-from agents.searcher import SearcherDeps, build_searcher
+from agents.searcher import FILLED, FIRST_PAGES, SearcherDeps, build_searcher
 from memory import AsyncMemory, Memory
 from tests.conftest import LOOPBACK
 from tools import Fetcher, FetchLimits
@@ -99,16 +99,31 @@ async def test_queries_the_model_cannot_write_leave_the_sub_question_as_the_quer
     assert out["answer"] == "The Sazerac Company produces it [1]." and out["pages_read"] >= 1
 
 
-async def test_a_larger_budget_reads_more_pages_and_gives_the_model_more_evidence(setup):
+async def test_the_budget_is_filled_with_more_pages_when_the_first_ones_are_short(setup):
     index, memory, reader = setup
     runs = {}
     for budget in (2000, 8000):
         memory.tasks.start_run(f"run-{budget}", "film directors")
-        chat = ScriptedChat(rule)
-        runs[budget] = await build_searcher(deps(chat, index, reader, memory, budget)).ainvoke(
+        runs[budget] = await build_searcher(deps(ScriptedChat(rule), index, reader, memory, budget)).ainvoke(
             {"question": "Which film directors are there?", "queries": ["film director"],
              "today": "2026-11-28", "run_id": f"run-{budget}"})
-        assert sum(c.tokens for c in runs[budget]["chunks"]) <= budget
+        given = sum(c.tokens for c in runs[budget]["chunks"])
+        assert given <= budget
+        assert given >= FILLED * budget or not runs[budget]["queue"]  # filled, or every hit was read
     small, large = runs[2000], runs[8000]
-    assert small["pages_read"] == 4 < large["pages_read"]
+    assert FIRST_PAGES < small["pages_read"] < large["pages_read"]  # the sample's pages are short: more were read
     assert len(large["chunks"]) > len(small["chunks"])
+
+
+async def test_a_sub_question_recalls_from_its_own_pages_and_its_dependencies_not_its_siblings(setup):
+    index, memory, reader = setup
+    hit = lambda title: next(h for h in index.search_sync(title, max_results=5) if h.title == title)
+    sibling, dependency = hit("The Prestige (film)"), hit("Christopher Nolan")
+    await reader.read_many([sibling.url, dependency.url], run_id="run")  # a sibling and a dependency read these
+    given = [memory.knowledge.page(dependency.url).id]
+    out = await build_searcher(deps(ScriptedChat(rule), index, reader, memory, budget=500)).ainvoke(  # 6 hits
+        {"question": "Did Christopher Nolan direct The Prestige, and who distributes it?", "queries": ["Zeitgeist Films"],
+         "given_pages": given, "today": "2026-11-28", "run_id": "run"})
+    titles = {c.title for c in out["chunks"]}
+    assert "The Prestige (film)" not in {h.title for h in out["hits"]}
+    assert "Christopher Nolan" in titles and "The Prestige (film)" not in titles
