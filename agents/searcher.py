@@ -2,8 +2,8 @@
 
 rewrite -> search -> select -> read -> recall -> answer, as a LangGraph graph whose nodes are
 plain functions of its state; recall goes back to read while the evidence budget is not filled and
-hits are left (short pages: a corpus of paragraphs), so that the budget is read, not left empty. A sub-question that comes with its queries is searched as they are;
-one without (it needs earlier answers, its `context`, but does not name them) is rewritten into
+hits are left (short pages: a corpus of paragraphs), so that the budget is read, not left empty.
+A sub-question that comes with its queries is searched as they are; one without (it needs earlier answers, its `context`, but does not name them) is rewritten into
 queries by the model. The answer is
 short (a name, a date, yes or no), cited, with the passage sentence that supports it as evidence.
 Queries are searched in parallel and pages read concurrently; the answer cites the recalled chunks
