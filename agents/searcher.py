@@ -64,7 +64,7 @@ class SearcherDeps:
     search: SearchBackend
     reader: Reader
     memory: AsyncMemory
-    budget_tokens: int = 2000  # the evidence one reading step gives the model (setting `context_tokens`)
+    budget_tokens: int = 500  # the evidence one reading step gives the model (setting `context_tokens`)
 
     @property
     def max_results(self) -> int:

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(200, ge=20, le=4000)
     max_chunks_per_page: int = Field(256, ge=1)
     freshness_hours: float = Field(24.0, ge=0)
-    context_tokens: int = Field(2000, ge=100)  # `--context`: the evidence a reading step gives the model (see max_context)
+    context_tokens: int = Field(500, ge=100)  # `--context`: the evidence a reading step gives the model (see max_context)
     model: str = DEFAULT  # a catalogue name (`sleuth model list`), a checkpoint folder or a Hugging Face id
     llm_url: str | None = None  # an OpenAI-compatible server to use instead of the in-process engine
     llm_timeout: float = Field(300.0, gt=0)  # seconds one request to an LLM server may take, its queue included
