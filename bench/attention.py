@@ -28,7 +28,7 @@ from attention_runtime.sparse.flexprefill import block_sparse_attention, flexpre
 from attention_runtime.sparse.hcam import chunk_means  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-SHAPES = {"embedded": (4, 1, 256), "8b": (32, 8, 128)}
+SHAPES = {"embedded": (4, 1, 256), "8b": (32, 8, 128), "qwen1.5b": (12, 2, 128)}
 
 
 def structured(Hq: int, Hkv: int, L: int, D: int, Lq: int, seed: int = 0):

@@ -8,6 +8,7 @@ torch = pytest.importorskip("torch")
 from attention_runtime.sparse import (  # noqa: E402
     FlexPrefillParams, HCAMParams, dense_attention, flexprefill_attention, hcam_decode,
 )
+from attention_runtime.sparse.dense import allowed  # noqa: E402
 from attention_runtime.sparse.flexprefill import block_sparse_attention, density, flexprefill_mask  # noqa: E402
 
 EXACT = FlexPrefillParams(block_size=64, gamma=1.0, min_budget=64, dense_above=1.0)  # block-sparse, every block
@@ -105,6 +106,21 @@ def test_block_sparse_attention_over_every_block_is_dense():
     mask = flexprefill_mask(q, k, EXACT)
     torch.testing.assert_close(block_sparse_attention(q, k, v, mask, 64, max_elements=1 << 12),
                                dense_attention(q, k, v), atol=2e-5, rtol=1e-4)  # tiny groups: same answer
+
+
+@pytest.mark.parametrize("Lq, Lk, window", [(600, 600, None), (300, 700, None), (600, 600, 100)])
+def test_block_sparse_attention_sees_exactly_the_kept_blocks(Lq, Lk, window):
+    q, k, v = qkv(Lq=Lq, Lk=Lk, Hq=4, Hkv=2)
+    bs, nKB = 64, -(-Lk // 64)
+    g = torch.Generator().manual_seed(1)
+    mask = torch.rand(2, 4, nKB - (Lk - Lq) // bs, nKB, generator=g) < 0.5  # diagonals kept or not, any count
+    mask[..., 0] = True  # every query sees a key, so no row is empty
+    q_pos, k_pos = torch.arange(Lk - Lq, Lk), torch.arange(Lk)
+    seen = mask[:, :, (q_pos // bs) - (Lk - Lq) // bs][..., k_pos // bs] & allowed(q_pos, k_pos, window)
+    scores = (q @ k.repeat_interleave(2, 1).transpose(-1, -2) / 32 ** 0.5).masked_fill(~seen, float("-inf"))
+    expected = torch.softmax(scores, -1).nan_to_num(0.0) @ v.repeat_interleave(2, 1)
+    out = block_sparse_attention(q, k, v, mask, bs, window=window, max_elements=1 << 14)
+    torch.testing.assert_close(out, expected, atol=2e-5, rtol=1e-4)
 
 
 HCAM_ALL = HCAMParams(chunk_size=16, top_k=10_000, sink=20, local=50, min_context=0)

@@ -173,42 +173,65 @@ def kept_blocks(mask: torch.Tensor) -> torch.Tensor:
 
 def block_sparse_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor, block_size: int, *,
                            scale: float | None = None, window: int | None = None,
-                           max_elements: int = 1 << 27) -> torch.Tensor:
+                           max_elements: int = 1 << 26) -> torch.Tensor:
     """Attention of each query block over its kept key blocks only (`mask` from `flexprefill_mask`).
 
-    The query heads that share a KV head (GQA) share one gather of the blocks any of them keeps;
-    each head then attends to its own blocks only."""
+    Each (head, query block) gathers its own kept blocks and torch's fused attention (SDPA) reads
+    them. Rows that keep as many blocks, and all keep or all drop their diagonal block, go in one
+    call, so nothing is padded and the only mask is the causal triangle of the diagonal block,
+    shared by the call (a sliding window needs one per row). `max_elements` bounds a call's keys."""
     B, Hq, Lq, D = q.shape
     Hkv, Lk, bs = k.shape[1], k.shape[2], block_size
-    groups = Hq // Hkv
-    scale = scale if scale is not None else D ** -0.5
-    offset, dev = Lk - Lq, q.device
+    groups, dev = Hq // Hkv, q.device
     nKB, first = math.ceil(Lk / bs), (Lk - Lq) // bs
     nQB = nKB - first
-    qblocks, q_real = _blocks(q.float(), bs, front=offset - first * bs)
-    qblocks = qblocks.view(B, Hkv, groups, nQB, bs, D)
-    kblocks, _ = _blocks(k.float(), bs)  # [B, Hkv, nKB, bs, D]
-    vblocks, _ = _blocks(v.float(), bs)
-    per_head = mask.view(B, Hkv, groups, nQB, nKB)
-    idx = kept_blocks(per_head.any(2))  # [B, Hkv, nQB, kept]: what any head of the group keeps
-    kept, idx_ok = idx.shape[-1], idx >= 0
-    idx = torch.where(idx_ok, idx, 0)
-    head_ok = per_head.gather(-1, idx[:, :, None].expand(B, Hkv, groups, nQB, kept)) & idx_ok[:, :, None]
-    b = torch.arange(B, device=dev)[:, None, None, None]
-    h = torch.arange(Hkv, device=dev)[None, :, None, None]
-    out = torch.empty(B, Hkv, groups, nQB, bs, D, device=dev)
-    step = max(1, max_elements // max(1, B * Hq * kept * bs * max(bs, D)))
-    for g in range(0, nQB, step):  # groups of query blocks, to bound memory (not one block at a time)
-        sl = slice(g, min(nQB, g + step))
-        ks, vs = kblocks[b, h, idx[:, :, sl]], vblocks[b, h, idx[:, :, sl]]  # [B, Hkv, G, kept, bs, D]
-        scores = torch.einsum("bhrgqd,bhgskd->bhrgqsk", qblocks[:, :, :, sl], ks) * scale
-        q_pos = ((first + torch.arange(sl.start, sl.stop, device=dev))[:, None] * bs
-                 + torch.arange(bs, device=dev))[None, None, None, :, :, None, None]
-        k_pos = (idx[:, :, sl, :, None] * bs + torch.arange(bs, device=dev))[:, :, None, :, None]
-        ok = (k_pos <= q_pos) & (k_pos < Lk) & head_ok[:, :, :, sl, None, :, None]
-        if window is not None:
-            ok &= q_pos - k_pos < window
-        scores = scores.masked_fill(~ok, float("-inf")).flatten(-2)
-        probs = torch.softmax(scores, dim=-1).nan_to_num(0.0).view_as(ok)  # padding queries see nothing
-        out[:, :, :, sl] = torch.einsum("bhrgqsk,bhgskd->bhrgqd", probs, vs)
-    return out.view(B, Hq, nQB, bs, D).flatten(2, 3)[:, :, q_real.flatten()].to(q.dtype)
+    valid, qb_abs, *_ = _visible(Lq, Lk, bs, window, dev)
+    flat_mask = (mask & valid).reshape(B * Hq * nQB, nKB)  # no block wholly in the future
+    qblocks, q_real = _blocks(q, bs, front=Lk - Lq - first * bs)
+    qrows = qblocks.reshape(B * Hq * nQB, bs, D)
+    kflat = _blocks(k.to(q.dtype), bs)[0].reshape(B * Hkv * nKB, bs, D)
+    vflat = _blocks(v.to(q.dtype), bs)[0].reshape(B * Hkv * nKB, bs, D)
+    row = torch.arange(B * Hq * nQB, device=dev)
+    diag = flat_mask[row, first + row % nQB]
+    kind = flat_mask.sum(-1) * 2 + diag  # how many blocks a row keeps, and whether its diagonal
+    order = kind.argsort()
+    kinds, sizes = torch.unique_consecutive(kind[order], return_counts=True)
+    kv_row = (order // (Hq * nQB)) * Hkv + (order // nQB) % Hq // groups  # each row's (batch, KV head)
+    q_pos = (qb_abs[order % nQB])[:, None] * bs + torch.arange(bs, device=dev)  # [rows, bs]
+    out = torch.zeros_like(qrows)
+    calls = [(kind // 2, kind % 2 == 1, size, max(1, max_elements // max(1, kind // 2 * bs * max(bs, D))))
+             for kind, size in zip(kinds.tolist(), sizes.tolist())]
+    # one buffer for every call's gathered keys and values: fresh large tensors cost more in page faults than the copy
+    room = max(min(size, step) * kept for kept, _, size, step in calls) * bs * D
+    kbuf, vbuf = torch.empty(room, dtype=q.dtype, device=dev), torch.empty(room, dtype=q.dtype, device=dev)
+    start = 0
+    for kept, has_diag, size, step in calls:
+        for r in range(start, start + size * (kept > 0), step):
+            sl = slice(r, min(start + size, r + step))
+            ix = kept_blocks(flat_mask[order[sl]])  # [n, kept], ascending: the diagonal last
+            flat = (kv_row[sl, None] * nKB + ix).flatten()
+            n = flat.numel() * bs * D
+            ks = torch.index_select(kflat, 0, flat, out=kbuf[:n].view(-1, bs, D)).view(-1, 1, kept * bs, D)
+            vs = torch.index_select(vflat, 0, flat, out=vbuf[:n].view(-1, bs, D)).view(-1, 1, kept * bs, D)
+            if window is not None:
+                k_pos = (ix[:, :, None] * bs + torch.arange(bs, device=dev)).flatten(1)
+                d = q_pos[sl, :, None] - k_pos[:, None, :]
+                bias = torch.zeros(d.shape, dtype=q.dtype, device=dev).masked_fill_((d < 0) | (d >= window),
+                                                                                     float("-inf"))[:, None]
+            elif has_diag:
+                bias = _causal_tail(bs, kept * bs, q.dtype, dev)
+            else:
+                bias = None
+            out[order[sl]] = torch.nn.functional.scaled_dot_product_attention(qrows[order[sl], None], ks, vs,
+                                                                              attn_mask=bias, scale=scale)[:, 0]
+        start += size
+    if window is not None:
+        out.nan_to_num_(0.0)  # a query whose window holds no kept key sees nothing
+    return out.view(B, Hq, nQB * bs, D)[:, :, q_real.flatten()]
+
+
+def _causal_tail(bs: int, keys: int, dtype: torch.dtype, dev: torch.device) -> torch.Tensor:
+    """An additive mask `[bs, keys]`: the last `bs` keys are the queries' own block, seen causally."""
+    bias = torch.zeros(bs, keys, dtype=dtype, device=dev)
+    bias[:, keys - bs:] = torch.full((bs, bs), float("-inf"), dtype=dtype, device=dev).triu_(1)
+    return bias
