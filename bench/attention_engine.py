@@ -1,18 +1,21 @@
-"""Sparse attention through the real CPU engine with the embedded model: dense against FlexPrefill,
+"""Sparse attention through the real CPU engine with the default model: dense against FlexPrefill,
 HCAM and both, model-level.
 
     python bench/attention_engine.py [--part agreement passkey] [--modes dense flexprefill hcam sparse]
                                      [--per-length 3] [--out bench/results]
 
-- agreement: research-like prompts of 4k, 8k, 12k and 16k tokens (paragraphs of the offline
-  corpus with a dev question's gold paragraphs among them, then the question), greedy, 16 tokens.
+- agreement: research-like prompts of 4k, 8k, 12k and 16k tokens (`--lengths`): paragraphs of the
+  offline corpus with a dev question's gold paragraphs among them, then the question; greedy, 16 tokens.
   Each sparse mode against dense: how often the first token agrees, how often all 16 do, the mean
   agreeing prefix, time to first token and per decoded token. The settings are the defaults
   `--attention` gives (sparse from 4,096 tokens); mode `flexprefill-forced` uses every FlexPrefill
   pattern however dense (`dense_above` = 1).
-- passkey: a 5-digit key in filler paragraphs at depths 10%, 50% and 90%, prompts of 1k, 2k, 4k and
-  8k tokens; accuracy (the key among the first 8 generated tokens) and time to first token. The
-  thresholds are lowered to 512 tokens so that the sparse paths are tried at every length.
+- passkey: needles in filler paragraphs, prompts of 1k, 2k, 4k and 8k tokens (`--needle-lengths`):
+  a 5-digit pass key at depths 10%, 50% and 90%; three keys of three doors at once, one asked for
+  (`multikey`); and a two-hop needle, a person's city near one end and the city's code near the
+  other (`multihop`, both orders). Accuracy (the key among the first 8 generated tokens) and time
+  to first token. The thresholds are lowered to 512 tokens so that the sparse paths are tried at
+  every length.
 
 Each mode is one engine, started alone (dense first: the others are compared with it); prompts run
 one at a time. The backend's probe records each
@@ -44,6 +47,10 @@ DEFAULT_MODES = MODES[:4]  # flexprefill-forced: every pattern used, however den
 AGREEMENT_LENGTHS = (4096, 8192, 12288, 16384)
 PASSKEY_LENGTHS = (1024, 2048, 4096, 8192)
 DEPTHS = (0.1, 0.5, 0.9)
+NEEDLES = ("passkey", "multikey", "multihop")
+DOORS = ("red", "green", "blue")
+PEOPLE = ("Ana Kovac", "Tomas Ferreira", "Ilse Marten", "Ravi Chandran", "Mei Lindqvist")
+CITIES = ("Norvale", "Castelbrook", "Ostrava Nova", "Pellinore", "Vanthorpe")
 PASSKEY = dict(prefill_from=512, decode_from=512)
 
 
@@ -51,13 +58,13 @@ def paragraphs() -> list[dict]:
     return [json.loads(line) for line in (SHARED / "corpus.jsonl").open()]
 
 
-def agreement_prompts(tokenizer, per_length: int) -> list[dict]:
+def agreement_prompts(tokenizer, per_length: int, lengths=AGREEMENT_LENGTHS) -> list[dict]:
     docs = paragraphs()
     by_id = {d["doc_id"]: d for d in docs}
     questions = [json.loads(line) for line in (SHARED / "questions-dev.jsonl").open()]
     rng = random.Random(0)
     prompts = []
-    for length in AGREEMENT_LENGTHS:
+    for length in lengths:
         for q in rng.sample(questions, per_length):
             tail = tokenizer(f"\n\nQuestion: {q['question']}\nAnswer:", add_special_tokens=False).input_ids
             gold = [by_id[i] for i in q["gold_doc_ids"] if i in by_id]
@@ -69,20 +76,21 @@ def agreement_prompts(tokenizer, per_length: int) -> list[dict]:
                     break
             gold_ids = [t for d in gold for t in tokenizer(f"{d['title']}. {d['text']}\n\n", add_special_tokens=False).input_ids]
             gold_ids = gold_ids[:400]
-            body = body[: length - 1 - len(tail) - len(gold_ids)]
+            body = body[: length - len(tokenizer("").input_ids) - len(tail) - len(gold_ids)]
             at = rng.randrange(len(body))
-            ids = [tokenizer.bos_token_id] + body[:at] + gold_ids + body[at:] + tail
+            ids = tokenizer("").input_ids + body[:at] + gold_ids + body[at:] + tail
             prompts.append({"length": length, "ids": ids})
     return prompts
 
 
-def passkey_prompts(tokenizer) -> list[dict]:
+def passkey_prompts(tokenizer, lengths=PASSKEY_LENGTHS, kinds=NEEDLES) -> list[dict]:
+    """Needles in filler paragraphs: `passkey` (one key at each depth), `multikey` (three keys for
+    three doors at 10%, 50% and 90%, asked for one), `multihop` (a person's city near one end, the
+    city's code near the other: the answer needs both)."""
     docs = paragraphs()
-    rng = random.Random(1)
-    intro = tokenizer("There is a pass key hidden in the text below. Find it and remember it.\n\n",
-                      add_special_tokens=False).input_ids
+    rng, other = random.Random(1), random.Random(2)
     prompts = []
-    for length in PASSKEY_LENGTHS:
+    for length in lengths:
         filler: list[int] = []
         for d in rng.sample(docs, 200):
             filler += tokenizer(f"{d['text']}\n", add_special_tokens=False).input_ids
@@ -90,14 +98,43 @@ def passkey_prompts(tokenizer) -> list[dict]:
                 break
         for depth in DEPTHS:
             key = str(rng.randrange(10000, 100000))
-            needle = tokenizer(f"\nThe pass key is {key}. Remember it. {key} is the pass key.\n",
-                               add_special_tokens=False).input_ids
-            question = tokenizer("\nWhat is the pass key? The pass key is", add_special_tokens=False).input_ids
-            room = length - 1 - len(intro) - len(needle) - len(question)
-            at = int(room * depth)
-            ids = [tokenizer.bos_token_id] + intro + filler[:at] + needle + filler[at:room] + question
-            prompts.append({"length": length, "depth": depth, "key": key, "ids": ids})
+            if "passkey" in kinds:
+                prompts.append(needles(tokenizer, filler, length, "passkey", key, [(
+                    depth, f"The pass key is {key}. Remember it. {key} is the pass key.")],
+                    "There is a pass key hidden in the text below. Find it and remember it.",
+                    "What is the pass key? The pass key is"))
+        if "multikey" in kinds:
+            keys = [str(other.randrange(10000, 100000)) for _ in DOORS]
+            asked = other.randrange(len(DOORS))
+            prompts.append(needles(tokenizer, filler, length, "multikey", keys[asked], [
+                (depth, f"The key of the {door} door is {key}.") for depth, door, key in zip(DEPTHS, DOORS, keys)],
+                "Three door keys are hidden in the text below. Find them and remember them.",
+                f"What is the key of the {DOORS[asked]} door? The key of the {DOORS[asked]} door is"))
+        if "multihop" in kinds:
+            for person_at, city_at in ((0.1, 0.9), (0.9, 0.1)):
+                person, city = other.choice(PEOPLE), other.choice(CITIES)
+                code = str(other.randrange(10000, 100000))
+                prompts.append(needles(tokenizer, filler, length, "multihop", code, [
+                    (person_at, f"{person} lives in {city}."), (city_at, f"The pass code of {city} is {code}.")],
+                    "Facts are hidden in the text below. Find them and remember them.",
+                    f"What is the pass code of the city {person} lives in? The pass code is"))
     return prompts
+
+
+def needles(tokenizer, filler: list[int], length: int, kind: str, key: str, facts: list[tuple[float, str]],
+            intro: str, question: str) -> dict:
+    """One prompt of `length` tokens: the intro, the filler with each fact at its depth, the question."""
+    encode = lambda text: tokenizer(text, add_special_tokens=False).input_ids  # noqa: E731
+    head, tail = encode(intro + "\n\n"), encode("\n" + question)
+    pieces = [(depth, encode(f"\n{fact}\n")) for depth, fact in sorted(facts)]
+    room = length - len(tokenizer("").input_ids) - len(head) - len(tail) - sum(len(p) for _, p in pieces)
+    body, at = [], 0
+    for depth, piece in pieces:
+        cut = int(room * depth)
+        body += filler[at:cut] + piece
+        at = cut
+    ids = tokenizer("").input_ids + head + body + filler[at:room] + tail
+    return {"length": length, "kind": kind, "depth": facts[0][0], "key": key, "ids": ids}
 
 
 async def run_prompts(config: EngineConfig, prompts: list[dict], max_tokens: int, probe: Path) -> list[dict]:
@@ -161,7 +198,7 @@ def timing(mine: list[dict], dense: list[dict]) -> dict:
 def agreement_table(prompts, runs) -> list[dict]:
     rows = []
     for mode in runs:
-        for length in AGREEMENT_LENGTHS:
+        for length in sorted({p["length"] for p in prompts}):
             idx = [i for i, p in enumerate(prompts) if p["length"] == length]
             dense, mine = [runs["dense"][i] for i in idx], [runs[mode][i] for i in idx]
             rows.append({
@@ -177,10 +214,10 @@ def agreement_table(prompts, runs) -> list[dict]:
 def passkey_table(prompts, runs) -> list[dict]:
     rows = []
     for mode in runs:
-        for length in PASSKEY_LENGTHS:
-            idx = [i for i, p in enumerate(prompts) if p["length"] == length]
+        for kind, length in sorted({(p["kind"], p["length"]) for p in prompts}, key=lambda x: (NEEDLES.index(x[0]), x)):
+            idx = [i for i, p in enumerate(prompts) if (p["kind"], p["length"]) == (kind, length)]
             hits = [prompts[i]["key"] in runs[mode][i]["text"] for i in idx]
-            rows.append({"mode": mode, "tokens": length, "found": sum(hits), "of": len(idx),
+            rows.append({"mode": mode, "needle": kind, "tokens": length, "found": sum(hits), "of": len(idx),
                          **timing([runs[mode][i] for i in idx], [runs["dense"][i] for i in idx])})
     return rows
 
@@ -202,7 +239,8 @@ async def main(args) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for part in args.part:
-        prompts = agreement_prompts(tokenizer, args.per_length) if part == "agreement" else passkey_prompts(tokenizer)
+        prompts = (agreement_prompts(tokenizer, args.per_length, args.lengths) if part == "agreement"
+                   else passkey_prompts(tokenizer, args.needle_lengths, args.needles))
         longest = max(len(p["ids"]) for p in prompts)
         runs = {}
         for mode in args.modes:
@@ -224,6 +262,10 @@ if __name__ == "__main__":
     parser.add_argument("--part", nargs="+", choices=("agreement", "passkey"), default=["agreement", "passkey"])
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(DEFAULT_MODES), help="dense first")
     parser.add_argument("--per-length", type=int, default=3, help="agreement prompts per length")
+    parser.add_argument("--lengths", nargs="+", type=int, default=list(AGREEMENT_LENGTHS), help="agreement prompt lengths")
+    parser.add_argument("--needles", nargs="+", choices=NEEDLES, default=list(NEEDLES), help="needle kinds (passkey part)")
+    parser.add_argument("--needle-lengths", nargs="+", type=int, default=list(PASSKEY_LENGTHS),
+                        help="needle prompt lengths")
     parser.add_argument("--model", default=DEFAULT, help="catalogue name, checkpoint folder or Hugging Face id")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     asyncio.run(main(parser.parse_args()))
