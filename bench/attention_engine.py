@@ -62,7 +62,7 @@ def agreement_prompts(tokenizer, per_length: int, lengths=AGREEMENT_LENGTHS) -> 
     docs = paragraphs()
     by_id = {d["doc_id"]: d for d in docs}
     questions = [json.loads(line) for line in (SHARED / "questions-dev.jsonl").open()]
-    rng = random.Random(0)
+    rng, start = random.Random(0), tokenizer("").input_ids  # BOS, for the models that take one
     prompts = []
     for length in lengths:
         for q in rng.sample(questions, per_length):
@@ -76,9 +76,9 @@ def agreement_prompts(tokenizer, per_length: int, lengths=AGREEMENT_LENGTHS) -> 
                     break
             gold_ids = [t for d in gold for t in tokenizer(f"{d['title']}. {d['text']}\n\n", add_special_tokens=False).input_ids]
             gold_ids = gold_ids[:400]
-            body = body[: length - len(tokenizer("").input_ids) - len(tail) - len(gold_ids)]
+            body = body[: length - len(start) - len(tail) - len(gold_ids)]
             at = rng.randrange(len(body))
-            ids = tokenizer("").input_ids + body[:at] + gold_ids + body[at:] + tail
+            ids = start + body[:at] + gold_ids + body[at:] + tail
             prompts.append({"length": length, "ids": ids})
     return prompts
 
@@ -125,15 +125,16 @@ def needles(tokenizer, filler: list[int], length: int, kind: str, key: str, fact
             intro: str, question: str) -> dict:
     """One prompt of `length` tokens: the intro, the filler with each fact at its depth, the question."""
     encode = lambda text: tokenizer(text, add_special_tokens=False).input_ids  # noqa: E731
+    start = tokenizer("").input_ids  # BOS, for the models that take one
     head, tail = encode(intro + "\n\n"), encode("\n" + question)
     pieces = [(depth, encode(f"\n{fact}\n")) for depth, fact in sorted(facts)]
-    room = length - len(tokenizer("").input_ids) - len(head) - len(tail) - sum(len(p) for _, p in pieces)
+    room = length - len(start) - len(head) - len(tail) - sum(len(p) for _, p in pieces)
     body, at = [], 0
     for depth, piece in pieces:
         cut = int(room * depth)
         body += filler[at:cut] + piece
         at = cut
-    ids = tokenizer("").input_ids + head + body + filler[at:room] + tail
+    ids = start + head + body + filler[at:room] + tail
     return {"length": length, "kind": kind, "depth": facts[0][0], "key": key, "ids": ids}
 
 

@@ -199,8 +199,8 @@ def block_sparse_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, ma
     kv_row = (order // (Hq * nQB)) * Hkv + (order // nQB) % Hq // groups  # each row's (batch, KV head)
     q_pos = (qb_abs[order % nQB])[:, None] * bs + torch.arange(bs, device=dev)  # [rows, bs]
     out = torch.zeros_like(qrows)
-    calls = [(kind // 2, kind % 2 == 1, size, max(1, max_elements // max(1, kind // 2 * bs * max(bs, D))))
-             for kind, size in zip(kinds.tolist(), sizes.tolist())]
+    calls = [(c // 2, c % 2 == 1, size, max(1, max_elements // max(1, c // 2 * bs * max(bs, D))))
+             for c, size in zip(kinds.tolist(), sizes.tolist())]  # (blocks kept, diagonal kept, rows, rows a call)
     # one buffer for every call's gathered keys and values: fresh large tensors cost more in page faults than the copy
     room = max(min(size, step) * kept for kept, _, size, step in calls) * bs * D
     kbuf, vbuf = torch.empty(room, dtype=q.dtype, device=dev), torch.empty(room, dtype=q.dtype, device=dev)
