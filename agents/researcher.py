@@ -105,7 +105,8 @@ class Researcher:
                 yield event[1]  # (namespace, event): every event is written by the node it tells of
             state = (await graph.aget_state(config)).values
             usage = Usage(prompt_tokens=sum(c.usage.prompt_tokens for c in calls),
-                          completion_tokens=sum(c.usage.completion_tokens for c in calls), calls=len(calls))
+                          completion_tokens=sum(c.usage.completion_tokens for c in calls), calls=len(calls),
+                          largest_prompt=max((c.usage.prompt_tokens for c in calls), default=0))
             citations = [Source(**{k: c[k] for k in Source.model_fields}) for c in state.get("citations", [])]
             answer = Answer(
                 question=state["question"], short=state.get("short", ""), text=state.get("answer", ""), citations=citations,

@@ -175,4 +175,5 @@ def _print_sources(answer: dict) -> None:
             flag = "" if c["supported"] else "  [yellow](support not found in the cited text)[/]"
             render.out.print(f"  [{c['number']}] {escape(c['title'])}  [cyan]{escape(c['url'])}[/]{flag}")
     render.out.print(f"[dim]run {answer['run_id']} · thread {answer['thread_id']} · "
-                     f"{answer['timings']['total_s']:.1f} s · {answer['usage']['completion_tokens']} tokens generated[/]")
+                     f"{answer['timings']['total_s']:.1f} s · {answer['usage']['calls']} calls, the largest prompt "
+                     f"{answer['usage']['largest_prompt']:,} tokens · {answer['usage']['completion_tokens']} tokens generated[/]")

@@ -111,3 +111,6 @@ async def test_concurrent_runs_sharing_one_model_each_count_their_own_calls(sett
     assert one.usage.calls > 0 and two.usage.calls > 0
     assert one.usage.calls + two.usage.calls == len(chat.calls)
     assert one.usage.completion_tokens + two.usage.completion_tokens == sum(c.usage.completion_tokens for c in chat.calls)
+    # the largest prompt is one call's, and the largest of all calls is one of the two runs'
+    assert 0 < one.usage.largest_prompt < one.usage.prompt_tokens
+    assert max(one.usage.largest_prompt, two.usage.largest_prompt) == max(c.usage.prompt_tokens for c in chat.calls)

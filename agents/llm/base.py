@@ -34,6 +34,7 @@ class Usage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     calls: int = 0  # LLM calls, where a total over several is given
+    largest_prompt: int = 0  # the most prompt tokens one of those calls read, where a total is given
 
 
 class CallRecord(BaseModel):
