@@ -64,14 +64,21 @@ def open_fetcher(s: Settings, corpus: LocalIndex | None = None) -> Fetcher:
 
 async def open_chat(s: Settings, stack: AsyncExitStack, prepare: Prepare | None = None) -> ChatModel:
     """The model the settings name, closed with `stack`: the server at `llm_url` if one is set; else
-    a `sleuth serve` already serving `model` at `serve_url` (said in one log line); else the
-    in-process engine, after `prepare` (default: convert a catalogue model once, silently)."""
+    a `sleuth serve` already serving `model` with the settings' attention at `serve_url` (said in one
+    log line); else the in-process engine, after `prepare` (default: convert a catalogue model once,
+    silently)."""
     from agents.llm import OpenAIChat
 
-    url = s.llm_url or (s.serve_url if await serves(s.serve_url, s.model) else None)
-    if url:
-        if not s.llm_url:
+    url = s.llm_url
+    if not url:
+        served = await serve_attention(s.serve_url, s.model)
+        if served == s.attention:
+            url = s.serve_url
             log.warning("sleuth: using the sleuth serve at %s (model %s); no engine started here", url, s.model)
+        elif served:
+            log.warning("sleuth: the sleuth serve at %s runs %s with %s attention, not %s; starting an engine here",
+                        s.serve_url, s.model, served, s.attention)
+    if url:
         chat = OpenAIChat(url, s.model, timeout=s.llm_timeout)
         stack.push_async_callback(chat.aclose)
         return chat
@@ -82,13 +89,29 @@ async def open_chat(s: Settings, stack: AsyncExitStack, prepare: Prepare | None 
     return LocalChat(await Engine.shared(s.engine_config(path)))
 
 
-async def serves(url: str, model: str) -> bool:
-    """Whether an OpenAI-compatible server at `url` answers, within a second, and lists `model`."""
+def served_names(model: str, attention: str) -> list[str]:
+    """The names `sleuth serve` serves `model` under: its own, which clients ask for, and one that
+    tells sleuth the attention it runs with (`qwen2.5-coder-1.5b-instruct@sparse`)."""
+    return [model, f"{model}@{attention}"]
+
+
+async def serve_attention(url: str, model: str) -> str | None:
+    """The attention an OpenAI-compatible server at `url` runs `model` with: from the name `sleuth
+    serve` adds (`served_names`), else `dense` (vLLM's own); None when no server answers within a
+    second or it does not list `model`."""
     import httpx
 
     try:
         async with httpx.AsyncClient(timeout=1.0, trust_env=False) as client:
             reply = await client.get(url.rstrip("/") + "/models")
-        return reply.status_code == 200 and model in {m.get("id") for m in reply.json().get("data", [])}
+        names = {m.get("id") for m in reply.json().get("data", [])} if reply.status_code == 200 else set()
     except (httpx.HTTPError, ValueError, AttributeError):
-        return False
+        return None
+    if model not in names:
+        return None
+    return next((n.removeprefix(model + "@") for n in sorted(names) if n.startswith(model + "@")), "dense")
+
+
+async def serves(url: str, model: str, attention: str = "dense") -> bool:
+    """Whether a server at `url` answers, within a second, and serves `model` with `attention`."""
+    return await serve_attention(url, model) == attention

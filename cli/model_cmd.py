@@ -93,6 +93,7 @@ def serve(
     attention: Annotated[Optional[str], Attention] = None,
 ) -> None:
     """Serve the model over an OpenAI-compatible API (vLLM's server, with sleuth's plugin and chat format)."""
+    from agents.session import served_names
     from attention_runtime import PLAIN_TEMPLATE, installed_build
     from attention_runtime.engine import EngineError, check_model, use_every_core, vllm_flags
 
@@ -101,7 +102,8 @@ def serve(
     s = Settings.load(**ctx.obj, model=model, attention=attention)
     path = check_model(ensure_model(s))
     build = installed_build()
-    args = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--served-model-name", s.model,
+    args = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--served-model-name",
+            *served_names(s.model, s.attention),
             "--host", host, "--port", str(port), *vllm_flags(s.engine_config(path).vllm_arguments(build))]
     if build == "cpu":
         use_every_core()

@@ -93,7 +93,7 @@ def test_a_missing_model_path_is_a_clear_error():
 
 def test_sleuth_serve_answers_chat_completions_and_sleuth_ask_reuses_it(model_dir, tmp_path):
     """`sleuth serve --attention sparse` on loopback, asked the way curl would, then through
-    OpenAIChat, then by `sleuth ask`, which must use it instead of starting an engine."""
+    OpenAIChat, then by `sleuth ask --attention sparse`, which must use it instead of starting an engine."""
     from agents.session import serves
     from tools.search import SAMPLE_CORPUS
 
@@ -135,9 +135,10 @@ def test_sleuth_serve_answers_chat_completions_and_sleuth_ask_reuses_it(model_di
             return place
 
         assert isinstance(asyncio.run(through_client()), Place)
-        assert asyncio.run(serves(base + "/v1", DEFAULT)) and not asyncio.run(serves(base + "/v1", "gpt-17"))
+        assert asyncio.run(serves(base + "/v1", DEFAULT, "sparse")) and not asyncio.run(serves(base + "/v1", "gpt-17"))
+        assert not asyncio.run(serves(base + "/v1", DEFAULT, "dense"))  # a dense `sleuth ask` starts its own engine
 
-        ask_env = {**env, "SLEUTH_SERVE_URL": base + "/v1"}
+        ask_env = {**env, "SLEUTH_SERVE_URL": base + "/v1", "SLEUTH_ATTENTION": "sparse"}
         subprocess.run([sys.executable, "-m", "cli", "index", "add", str(SAMPLE_CORPUS)], env=ask_env, check=True,
                        capture_output=True)
         asked = subprocess.run([sys.executable, "-m", "cli", "ask", "--search", "local", "--max-nodes", "1", "--json",

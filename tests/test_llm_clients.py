@@ -90,3 +90,26 @@ async def test_scripted_chat_answers_by_rule_and_records_calls():
     assert await chat.complete([{"role": "user", "content": "Who?"}], schema=Distillery) == Distillery(name="Barton", founded=1879)
     assert [r.schema for r in chat.requests] == [None, Distillery] and len(chat.calls) == 2
     assert "".join([p async for p in chat.stream([{"role": "user", "content": "capital?"}])]) == "Paris"
+
+
+async def test_sleuth_reuses_a_serve_only_with_the_attention_it_asks_for():
+    """`sleuth serve` lists the model under a second name that says its attention; a server that
+    lists the model alone (any other vLLM) runs vLLM's dense attention; one that does not list the
+    model, or does not answer, is not reused."""
+    from agents.session import serve_attention, served_names, serves
+    from tests.loopback import LoopbackServer, send_json
+
+    listed: list[str] = []
+    server = LoopbackServer(lambda h: send_json(h, 200, {"data": [{"id": n} for n in listed]})).start()
+    url = server.url + "/v1"
+    try:
+        listed[:] = served_names("m", "sparse")
+        assert await serve_attention(url, "m") == "sparse"
+        assert await serves(url, "m", "sparse") and not await serves(url, "m", "dense")
+        listed[:] = ["m"]
+        assert await serves(url, "m", "dense") and not await serves(url, "m", "hcam")
+        listed[:] = served_names("m2", "dense")
+        assert await serve_attention(url, "m") is None
+    finally:
+        server.stop()
+    assert await serve_attention(url, "m") is None  # nobody listens there now
