@@ -83,6 +83,8 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
                 continue  # asked already: a plan that only repeats itself is finished
             node_id = f"q{len(nodes) + len(added) + 1}"
             refs = {int(d) for d in prompts.REFERENCE.findall(sub.question)}  # "Who founded #1?" needs q1
+            if any(f"q{d}" not in known for d in refs):
+                continue  # "#n" names itself or a later sub-question: an answer it can never have
             depends = [f"q{d}" for d in sorted(set(sub.depends_on) | refs) if f"q{d}" in known]
             if _depth(nodes | added, depends) >= limits.max_depth:
                 continue

@@ -204,3 +204,14 @@ async def test_a_sub_question_that_names_an_earlier_answer_is_searched_with_it(d
     assert q2.queries == [q2.question]  # searched as resolved, no rewrite call
     assert not [r for r in chat.requests if r.schema is Queries]
     assert memory.tasks.get_run("run").nodes[1].question == "Where is the distillery of The Sazerac Company?"
+
+
+async def test_a_sub_question_naming_its_own_answer_is_not_planned(deps):
+    """A model that writes a chain's second step first ("... whose godfather is #1?" as sub-question
+    1) names an answer the plan can never have: that sub-question is dropped, not searched with its
+    own words put in place of "#1"."""
+    make, _ = deps
+    chat = ScriptedChat(planning([PlanStep(sub_questions=[SubQuestion(question="Where is the distillery of #1?"),
+                                                           SubQuestion(question="What does #3 make?")])]))
+    out = await build_planner(make(chat)).ainvoke(start())
+    assert [n.question for n in out["nodes"].values()] == [QUESTION]  # nothing left: the question itself
