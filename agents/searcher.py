@@ -56,6 +56,8 @@ class SearcherState(TypedDict, total=False):
 FIRST_PAGES = 4  # each query's best pages read first
 MAX_ROUNDS = 4  # reading rounds at most: the first, then more pages while the budget is not filled
 FILLED = 0.9  # the share of the budget that counts as filled
+MAX_HITS = 300  # hits a query asks for at most: a 27,603-token budget holds about 250 paragraphs
+MAX_MORE = 128  # pages a later round reads at most
 
 
 @dataclass
@@ -69,8 +71,8 @@ class SearcherDeps:
     @property
     def max_results(self) -> int:
         """Hits asked of each query: enough short pages to fill the budget (one per 100 tokens, at
-        most 100), at least 6."""
-        return max(6, min(100, self.budget_tokens // 100))
+        most MAX_HITS), at least 6."""
+        return max(6, min(MAX_HITS, self.budget_tokens // 100))
 
 
 def evidence(answer: str, question: str, chunks: list[Chunk]) -> str:
@@ -148,7 +150,7 @@ def build_searcher(deps: SearcherDeps):
         if used < FILLED * deps.budget_tokens and state["rounds"] < MAX_ROUNDS and (used > before or not state["pages_read"]):
             # short pages (or none readable): read as many more as the rest of the budget holds
             need = -(-(deps.budget_tokens - used) * pages // used) if used else FIRST_PAGES
-            more = state["queue"][: min(32, max(2, need))]
+            more = state["queue"][: min(MAX_MORE, max(2, need))]
         return {"chunks": chunks, "urls": more, "queue": state["queue"][len(more):]}
 
     def more_to_read(state: SearcherState) -> str:

@@ -115,6 +115,30 @@ async def test_the_budget_is_filled_with_more_pages_when_the_first_ones_are_shor
     assert len(large["chunks"]) > len(small["chunks"])
 
 
+async def test_the_largest_budget_reads_as_many_short_pages_as_it_holds(setup):
+    """At the most the 32k context holds (27,603 tokens), a corpus of paragraphs fills the budget:
+    a query asks for more hits than 100, and later rounds read more than 32 pages each."""
+    import json
+
+    index, memory, reader = setup
+    docs = [json.loads(line) for line in SAMPLE_CORPUS.read_text().splitlines() if line.strip()]
+
+    class Everything:  # a backend that finds every document of the sample corpus, as many as asked for
+        name = "stub"
+
+        async def search(self, query, *, max_results=10, recency=None):
+            return [SearchHit(url=f"sleuth://doc/{d['doc_id']}", title=d["title"], snippet="", rank=i + 1, backend="stub")
+                    for i, d in enumerate(docs[:max_results])]
+
+    memory.tasks.start_run("run-long", "everything")
+    budget = 27603
+    out = await build_searcher(deps(ScriptedChat(rule), Everything(), reader, memory, budget)).ainvoke(
+        {"question": "What is there?", "queries": ["everything"], "today": "2026-11-28", "run_id": "run-long"})
+    given = sum(c.tokens for c in out["chunks"])
+    assert len(docs) > 250 and out["pages_read"] > 200
+    assert FILLED * budget <= given <= budget
+
+
 async def test_a_sub_question_recalls_from_its_own_pages_and_its_dependencies_not_its_siblings(setup):
     index, memory, reader = setup
     hit = lambda title: next(h for h in index.search_sync(title, max_results=5) if h.title == title)
