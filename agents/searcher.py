@@ -56,7 +56,7 @@ class SearcherState(TypedDict, total=False):
 FIRST_PAGES = 4  # each query's best pages read first
 MAX_ROUNDS = 4  # reading rounds at most: the first, then more pages while the budget is not filled
 FILLED = 0.9  # the share of the budget that counts as filled
-MAX_HITS = 300  # hits a query asks for at most: a 27,603-token budget holds about 250 paragraphs
+MAX_HITS = 300  # hits a query asks for at most: the largest budget (24,418) holds about 220 paragraphs
 MAX_MORE = 128  # pages a later round reads at most
 
 

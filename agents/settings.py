@@ -21,7 +21,7 @@ from tools.netguard import AddressPolicy
 
 
 PROMPT_TOKENS = 1024  # what a reading step's prompt and answer take besides its evidence
-TOKEN_MARGIN = 1.15  # how far memory's token estimate may fall short of the model's tokenizer
+TOKEN_MARGIN = 1.3  # how far a reading prompt's evidence may run past memory's token estimate (measured: up to 1.22)
 
 
 def config_path() -> Path:
@@ -76,7 +76,9 @@ class Settings(BaseSettings):
     def max_context(self) -> int:
         """The largest evidence budget that fits `max_model_len`: memory counts tokens approximately
         (the model's tokenizer makes 1.08 times as many on the bench corpus, up to 1.4 for a short
-        passage), and the instructions, example turns, question, findings and answer take about 1,000."""
+        passage) and each passage's number and title come on top, so a prompt's evidence ran to 1.22
+        times its budget at most (`bench/reading.py`, 100 dev questions at budgets 500 to 27,603); the
+        instructions, example turns, question, findings and answer take about 1,000."""
         return max(100, int((self.max_model_len - PROMPT_TOKENS) / TOKEN_MARGIN))
 
     @classmethod

@@ -116,7 +116,7 @@ async def test_the_budget_is_filled_with_more_pages_when_the_first_ones_are_shor
 
 
 async def test_the_largest_budget_reads_as_many_short_pages_as_it_holds(setup):
-    """At the most the 32k context holds (27,603 tokens), a corpus of paragraphs fills the budget:
+    """At the most the 32k context holds (24,418 tokens), a corpus of paragraphs fills the budget:
     a query asks for more hits than 100, and later rounds read more than 32 pages each."""
     import json
 
@@ -131,11 +131,11 @@ async def test_the_largest_budget_reads_as_many_short_pages_as_it_holds(setup):
                     for i, d in enumerate(docs[:max_results])]
 
     memory.tasks.start_run("run-long", "everything")
-    budget = 27603
+    budget = 24418
     out = await build_searcher(deps(ScriptedChat(rule), Everything(), reader, memory, budget)).ainvoke(
         {"question": "What is there?", "queries": ["everything"], "today": "2026-11-28", "run_id": "run-long"})
     given = sum(c.tokens for c in out["chunks"])
-    assert len(docs) > 250 and out["pages_read"] > 200
+    assert len(docs) > 250 and out["pages_read"] > 150
     assert FILLED * budget <= given <= budget
 
 
