@@ -104,8 +104,8 @@ async def serve_attention(url: str, model: str) -> str | None:
     try:
         async with httpx.AsyncClient(timeout=1.0, trust_env=False) as client:
             reply = await client.get(url.rstrip("/") + "/models")
-        names = {m.get("id") for m in reply.json().get("data", [])} if reply.status_code == 200 else set()
-        names = {n for n in names if isinstance(n, str)}
+        listed = [m.get("id") for m in reply.json().get("data", [])] if reply.status_code == 200 else []
+        names = {n for n in listed if isinstance(n, str)}
     except (httpx.HTTPError, ValueError, AttributeError):
         return None
     if model not in names:

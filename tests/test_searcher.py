@@ -1,6 +1,7 @@
 """The searcher graph on the sample corpus, with a scripted model (the logic, not the model, is
 under test here): queries, search, dedupe, reading into memory, recall, a cited sub-answer."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -118,8 +119,6 @@ async def test_the_budget_is_filled_with_more_pages_when_the_first_ones_are_shor
 async def test_the_largest_budget_reads_as_many_short_pages_as_it_holds(setup):
     """At the most the 32k context holds (24,418 tokens), a corpus of paragraphs fills the budget:
     a query asks for more hits than 100, and later rounds read more than 32 pages each."""
-    import json
-
     index, memory, reader = setup
     docs = [json.loads(line) for line in SAMPLE_CORPUS.read_text().splitlines() if line.strip()]
 
