@@ -16,7 +16,7 @@ from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
-from agents import prompts
+from agents import compare, prompts
 from agents.citations import Verifier, adds_to, grounded, renumber, strip_markers
 from agents.events import AnswerDelta, PlanUpdated, SubAnswer
 from agents.plan import NodeStatus, PlanNode
@@ -162,9 +162,13 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
         if not findings:
             short = text = show("sleuth found nothing to answer this question with.")
         else:
-            known = [strip_markers(f) for f in findings]
-            reply = await deps.chat.complete(prompts.answer(question, reading, known), max_tokens=48, stop=["\n"])
-            reply = renumber(reply.strip(), [c.id for c in reading], number_of)
+            decided = by_date(question, nodes, number_of)
+            if decided:  # a comparison by date: the findings' dates answer it, not the model
+                reply = decided
+            else:
+                known = [strip_markers(f) for f in findings]
+                reply = await deps.chat.complete(prompts.answer(question, reading, known), max_tokens=48, stop=["\n"])
+                reply = renumber(reply.strip(), [c.id for c in reading], number_of)
             short = show(checker.feed(reply)) + show(checker.close())
             if not short.strip():
                 last = next(n for n in reversed(nodes.values()) if n.status is NodeStatus.ANSWERED)
@@ -218,6 +222,22 @@ def _task(state: PlannerState, nodes: dict[str, PlanNode], node_id: str) -> dict
     given_pages = sorted({p for d in node.depends_on for p in nodes[d].pages})
     return {"node_id": node_id, "node": node, "question": question, "run_id": state["run_id"],
             "today": state["today"], "context": context, "queries": queries, "given_pages": given_pages}
+
+
+def by_date(question: str, nodes: dict[str, PlanNode], number_of: dict[int, int]) -> str | None:
+    """The short answer of a comparison by date ("Who was born first, A or B?") as the findings'
+    dates decide it, citing the findings behind the option picked (`agents.compare`); None when
+    they do not decide it."""
+    answered = [n for n in nodes.values() if n.status is NodeStatus.ANSWERED]
+    index = {id(n): i for i, n in enumerate(answered)}
+    ids = {key: index[id(n)] for key, n in nodes.items() if id(n) in index}
+    findings = [compare.Finding(n.question, n.answer, tuple(ids[d] for d in n.depends_on if d in ids)) for n in answered]
+    decided = compare.decide(question, findings)
+    if decided is None:
+        return None
+    option, behind = decided
+    markers = [renumber(answered[i].answer, [c.id for c in answered[i].chunks], number_of) for i in behind]
+    return " ".join([option, *dict.fromkeys(m for text in markers for m in re.findall(r"\[\d+\]", text))])
 
 
 def on_topic(subs: list, question: str, done: list) -> list:

@@ -1,0 +1,98 @@
+"""Comparisons by date: "Who was born first, A or B?" decided from the findings, not by the model.
+
+A question that names two options and asks which is earlier or later (born first, older,
+released more recently, died later, ...) is answered by comparing the dates its sub-questions
+found for each option; a small model picks between two dates about as well as a coin. The
+findings of an option are the answered sub-questions that name it and those that follow from them
+(`#n`); its date is the one in the last of them that holds one. When either option has no date,
+or the dates tie, nothing is decided and the model answers as before. Findings are data: they are
+parsed for a date, never run.
+"""
+
+import re
+from dataclasses import dataclass
+
+from tools.text import content_words
+
+_OPTIONS = re.compile(r",\s*(?:the\s+)?([^,]+?)\s+or\s+(?:the\s+)?([^,?]+?)\s*\?\s*$", re.I)
+_EARLIER = re.compile(r"\b(first|earlier|earliest|older|oldest|sooner)\b", re.I)
+_LATER = re.compile(r"\b(later|latest|last|younger|youngest|more recent(?:ly)?|most recent(?:ly)?|newer|newest)\b", re.I)
+_MONTHS = {m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+_DATE = re.compile(r"\b(?:(\d{1,2})\s+)?(?:([A-Z][a-z]+)\.?\s+)?(?:(\d{1,2}),?\s+)?(\d{4})\b")
+_RANGE = re.compile(r"\d{4}\s*[–-]\s*\d{2,4}")
+_MARKER = re.compile(r"\[\d+\]")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """An answered sub-question as searched ("When was Bram Stoker born?"), its cited short answer,
+    and the findings it depends on (their indices in the list given to `decide`)."""
+
+    question: str
+    answer: str
+    depends_on: tuple[int, ...] = ()
+
+
+def options(question: str) -> tuple[str, str] | None:
+    """The two options a question offers ("..., A or B?"), if it offers two."""
+    m = _OPTIONS.search(question)
+    return (m.group(1).strip(), m.group(2).strip()) if m else None
+
+
+def direction(question: str) -> str | None:
+    """"earlier" or "later": which date the question asks for, if it asks by a date."""
+    head = _OPTIONS.sub("", question)  # the options' own words ("The Last Waltz") do not count
+    earlier, later = bool(_EARLIER.search(head)), bool(_LATER.search(head))
+    return "earlier" if earlier and not later else "later" if later and not earlier else None
+
+
+def date_of(text: str) -> tuple[int, int, int] | None:
+    """The first date in a text as (year, month, day), 0 for what it does not say: "20 January
+    1992", "July 1980", "September 4, 1908", "1922". A range ("1933–1997") is not one date."""
+    text = _MARKER.sub(" ", text)
+    if _RANGE.search(text):
+        return None
+    for m in _DATE.finditer(text):
+        day, month, day2, year = m.groups()
+        number = _MONTHS.get((month or "")[:3].lower(), 0)
+        if month and not number:
+            continue  # "Chapter 1922" is not a date
+        if 1000 <= int(year) <= 2100:
+            return int(year), number, int(day or day2 or 0) if number else 0
+    return None
+
+
+def _names(finding: Finding, option: str) -> bool:
+    words = content_words(option)
+    return bool(words) and words <= content_words(finding.question)
+
+
+def decide(question: str, findings: list[Finding]) -> tuple[str, list[int]] | None:
+    """The option the findings' dates pick, with the findings behind it (the one that names the
+    option and the one that holds its date); None when the question is not a comparison by date
+    or the findings do not settle it."""
+    offered, wanted = options(question), direction(question)
+    if not offered or not wanted:
+        return None
+    dated = []
+    for option in offered:
+        own = {i for i, f in enumerate(findings) if _names(f, option) and not any(_names(f, o) for o in offered if o != option)}
+        named = min(own, default=None)
+        grew = True
+        while grew:  # the findings that follow from the option's own
+            answers = [_MARKER.sub(" ", findings[i].answer).strip() for i in own]
+            more = {i for i, f in enumerate(findings) if i not in own and not any(_names(f, o) for o in offered)
+                    and (set(f.depends_on) & own or any(_names(f, a) for a in answers if not date_of(a)))}
+            own |= more
+            grew = bool(more)
+        with_date = [(i, d) for i in sorted(own) if (d := date_of(findings[i].answer))]
+        if not with_date:
+            return None
+        i, d = with_date[-1]
+        dated.append((option, sorted({named, i}), d))
+    (a, cite_a, da), (b, cite_b, db) = dated
+    common = [(x, y) for x, y in zip(da, db) if x and y]  # compare as precisely as both dates allow
+    first, second = [x for x, _ in common], [y for _, y in common]
+    if first == second:
+        return None
+    return (a, cite_a) if (first < second) == (wanted == "earlier") else (b, cite_b)
