@@ -1,6 +1,7 @@
 """The planner graph with a scripted model on the sample corpus: dependencies, parallel searchers,
 global citations, invented citations removed, malformed plans, limits."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -215,3 +216,37 @@ async def test_a_sub_question_naming_its_own_answer_is_not_planned(deps):
                                                            SubQuestion(question="What does #3 make?")])]))
     out = await build_planner(make(chat)).ainvoke(start())
     assert [n.question for n in out["nodes"].values()] == [QUESTION]  # nothing left: the question itself
+
+
+async def test_a_comparison_by_date_is_decided_by_the_dates_found_not_by_the_model(deps):
+    """"Which was founded first, A or B?": each sub-question finds a date, and the earlier one's
+    option leads the answer, citing the passage behind it, even when the model would pick the other."""
+    make, _ = deps
+
+    def research(question):
+        plans = [PlanStep(sub_questions=[SubQuestion(question="When was Zeitgeist Films founded?"),
+                                         SubQuestion(question="When was the Sazerac Company founded?")])]
+
+        def rule(messages, schema):
+            if schema is PlanStep:
+                return plans.pop(0) if plans else PlanStep(finish=True)
+            if schema is Queries:
+                return Queries(queries=[last(messages).rsplit("Question: ", 1)[1].strip()])
+            asked = last(messages).rsplit("Question: ", 1)[1]
+            if asked == question:
+                return "Zeitgeist Films [1]"  # what a small model does with 1988 against 1850: a coin toss
+            return "1988 [1]" if "Zeitgeist" in asked else "1850 [1]"
+
+        chat = ScriptedChat(rule)
+        return chat, build_planner(make(chat)).ainvoke(start(question))
+
+    question = "Which was founded first, Zeitgeist Films or the Sazerac Company?"
+    chat, run = research(question)
+    out = await run
+    sazerac = out["nodes"]["q2"]
+    assert out["short"] == "Sazerac Company"
+    number = int(re.match(r"Sazerac Company \[(\d+)\]\n", out["answer"]).group(1))
+    assert next(c for c in out["citations"] if c["number"] == number)["chunk_id"] == sazerac.chunks[0].id
+    assert not [r for r in chat.requests if r.schema is None and last(r.messages).endswith(f"Question: {question}")]
+    _, run = research(question.replace("first", "later"))
+    assert (await run)["short"] == "Zeitgeist Films"

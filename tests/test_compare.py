@@ -1,0 +1,51 @@
+"""Comparisons by date (`agents.compare`): options, direction, dates, and which findings decide."""
+
+from agents.compare import Finding, date_of, decide, direction, options
+
+
+def test_options_and_direction_are_read_from_the_question():
+    assert options("Who was born first, Patrik Lácha or Brad Booth?") == ("Patrik Lácha", "Brad Booth")
+    assert options("Which plant is larger, the Pterocarya or the Cotula?") == ("Pterocarya", "Cotula")
+    assert options("Who founded the Sazerac Company?") is None
+    assert direction("Which film was released more recently, Nandhi or Kriminal?") == "later"
+    assert direction("Which magazine was published first, Guitar World or Science News?") == "earlier"
+    assert direction("Which film came out earlier, The Last Waltz or Jaws?") == "earlier"  # "Last" is a title's word
+    assert direction("Which plant is larger, the Pterocarya or the Cotula?") is None
+
+
+def test_dates_are_parsed_as_precisely_as_they_are_written():
+    assert date_of("20 January 1992 [1]") == (1992, 1, 20)
+    assert date_of("September 4, 1908 [2]") == (1908, 9, 4)
+    assert date_of("July 1980") == (1980, 7, 0)
+    assert date_of("1922 [2]") == (1922, 0, 0)
+    assert date_of("1933–1997") is None  # a lifespan is not one date
+    assert date_of("In Ottawa at the age of 96 [3]") is None
+
+
+def test_the_earlier_or_later_date_picks_the_option_and_cites_its_findings():
+    findings = [Finding("When was Guitar World first published?", "July 1980 [1]"),
+                Finding("When was Science News first published?", "1922 [2]")]
+    assert decide("Which magazine was published first, Guitar World or Science News?", findings) == ("Science News", [1])
+    assert decide("Which magazine was published later, Guitar World or Science News?", findings) == ("Guitar World", [0])
+
+
+def test_a_date_one_step_away_counts_for_its_option():
+    """By `#n` (depends_on) or by naming what was found for the option."""
+    findings = [Finding("Who directed Sins of Madeleine?", "Henri Lepage [1]"),
+                Finding("Who directed Captain Apache?", "Alexander Singer [2]"),
+                Finding("When was Henri Lepage born?", "12 February 1898 [4]"),
+                Finding("When was Alexander Singer born?", "1928 [1]", depends_on=(1,))]
+    question = "Which film has the director born first, Sins Of Madeleine or Captain Apache?"
+    assert decide(question, findings) == ("Sins Of Madeleine", [0, 2])
+    assert decide(question.replace("first", "later"), findings) == ("Captain Apache", [1, 3])
+
+
+def test_nothing_is_decided_without_both_dates_or_when_they_tie():
+    question = "Who died first, Léopold Demers or Charles Herbert Little?"
+    one = [Finding("When did Léopold Demers die?", "21 November 1990 [1]"),
+           Finding("When did Charles Herbert Little die?", "In Ottawa at the age of 96 [3]")]
+    assert decide(question, one) is None
+    tie = [Finding("When did Léopold Demers die?", "1990 [1]"), Finding("When did Charles Herbert Little die?", "May 1990")]
+    assert decide(question, tie) is None  # the year is all both say
+    both = [Finding("Who died first, Léopold Demers or Charles Herbert Little?", "1990 [1]")]
+    assert decide(question, both) is None  # a finding naming both options is no one's date
