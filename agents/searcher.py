@@ -56,7 +56,7 @@ class SearcherState(TypedDict, total=False):
 FIRST_PAGES = 4  # each query's best pages read first
 MAX_ROUNDS = 4  # reading rounds at most: the first, then more pages while the budget is not filled
 FILLED = 0.9  # the share of the budget that counts as filled
-MAX_HITS = 300  # hits a query asks for at most: the largest budget (24,418) holds about 220 paragraphs
+MAX_HITS = 300  # hits a query asks for at most: the largest budget (30,232) holds about 270 paragraphs
 MAX_MORE = 128  # pages a later round reads at most
 
 
@@ -67,6 +67,7 @@ class SearcherDeps:
     reader: Reader
     memory: AsyncMemory
     budget_tokens: int = 500  # the evidence one reading step gives the model (setting `context_tokens`)
+    fit_tokens: int | None = None  # the most its passages may take of the model's context (`Settings.max_context`)
 
     @property
     def max_results(self) -> int:
@@ -157,14 +158,15 @@ def build_searcher(deps: SearcherDeps):
         return "read" if state["urls"] else "answer"
 
     async def answer(state: SearcherState) -> SearcherState:
-        if not state["chunks"]:
-            return {"found": False, "answer": NOTHING_FOUND}
-        text = (await deps.chat.complete(prompts.answer(state["question"], state["chunks"], state.get("context", [])),
+        chunks = prompts.that_fit(state["chunks"], deps.fit_tokens)  # memory's estimate runs under the model's count
+        if not chunks:
+            return {"chunks": [], "found": False, "answer": NOTHING_FOUND}
+        text = (await deps.chat.complete(prompts.answer(state["question"], chunks, state.get("context", [])),
                                          max_tokens=48, stop=["\n"])).strip()
         text = defang(text, marker="")  # what a model wrote after reading pages is untrusted too
         if not text:
-            return {"found": False, "answer": NOTHING_FOUND}
-        return {"found": True, "answer": text, "evidence": evidence(text, state["question"], state["chunks"])}
+            return {"chunks": chunks, "found": False, "answer": NOTHING_FOUND}
+        return {"chunks": chunks, "found": True, "answer": text, "evidence": evidence(text, state["question"], chunks)}
 
     graph = StateGraph(SearcherState)
     for node in (rewrite, search, select, read, recall, answer):

@@ -47,7 +47,8 @@ async def open_session(s: Settings, *, chat: ChatModel | None = None, search: Se
         amem = AsyncMemory(memory or s.open_memory())
         reader = Reader(fetcher, amem, freshness=timedelta(hours=s.freshness_hours))
         search = search or search_backend(s, corpus)
-        deps = SearcherDeps(chat=chat, search=search, reader=reader, memory=amem, budget_tokens=s.context_tokens)
+        deps = SearcherDeps(chat=chat, search=search, reader=reader, memory=amem, budget_tokens=s.context_tokens,
+                            fit_tokens=s.max_context)
         yield Session(s, chat, search, fetcher, reader, amem, deps)
 
 

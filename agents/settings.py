@@ -21,7 +21,7 @@ from tools.netguard import AddressPolicy
 
 
 PROMPT_TOKENS = 1024  # what a reading step's prompt and answer take besides its evidence
-TOKEN_MARGIN = 1.3  # how far a reading prompt's evidence may run past memory's token estimate (measured: up to 1.22)
+FIT_MARGIN = 1.05  # how far a prompt's passages may run past their estimate (`agents.prompts.model_tokens`)
 
 
 def config_path() -> Path:
@@ -74,12 +74,13 @@ class Settings(BaseSettings):
 
     @property
     def max_context(self) -> int:
-        """The largest evidence budget that fits `max_model_len`: memory counts tokens approximately
-        (the model's tokenizer makes 1.08 times as many on the bench corpus, up to 1.4 for a short
-        passage) and each passage's number and title come on top, so a prompt's evidence ran to 1.22
-        times its budget at most (`bench/reading.py`, 100 dev questions at budgets 500 to 27,603); the
-        instructions, example turns, question, findings and answer take about 1,000."""
-        return max(100, int((self.max_model_len - PROMPT_TOKENS) / TOKEN_MARGIN))
+        """The largest evidence budget, and the most tokens a reading prompt's passages may take:
+        `max_model_len` less what the instructions, example turns, question, findings and answer
+        take (about 1,000), less the error of the estimate of the passages' tokens
+        (`agents.prompts.model_tokens`). Memory counts tokens for any model and under the model's
+        tokenizer (1.12 times as many on the bench corpus), so at the largest budgets the passages
+        that would not fit the context are left out of the prompt, the worst pages first."""
+        return max(100, int((self.max_model_len - PROMPT_TOKENS) / FIT_MARGIN))
 
     @classmethod
     def settings_customise_sources(

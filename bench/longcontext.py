@@ -1,6 +1,6 @@
 """What long reading buys: `rag` and `deep` on dev questions at several evidence budgets (`--context`).
 
-    python bench/longcontext.py [--limit 60] [--budgets 2000 4000 8000 16000 24418] [--modes rag deep]
+    python bench/longcontext.py [--limit 60] [--budgets 2000 4000 8000 16000 30232] [--modes rag deep]
                                 [--attention dense] [--concurrency 1] [--out bench/results/longcontext]
 
 The questions are every k-th of the file (k = its size // --limit), so that each source dataset is
@@ -83,7 +83,7 @@ if __name__ == "__main__":
     p.add_argument("--questions", type=Path, default=SHARED / "questions-dev.jsonl")
     p.add_argument("--corpus", type=Path, default=SHARED / "corpus.jsonl")
     p.add_argument("--limit", type=int, default=60)
-    p.add_argument("--budgets", type=int, nargs="+", default=[2000, 4000, 8000, 16000, 24418])
+    p.add_argument("--budgets", type=int, nargs="+", default=[2000, 4000, 8000, 16000, 30232])
     p.add_argument("--modes", nargs="+", default=["rag", "deep"], choices=["rag", "deep"])
     p.add_argument("--attention", nargs="+", default=["dense"], choices=["dense", "sparse"])
     p.add_argument("--concurrency", type=int, default=1)

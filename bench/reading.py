@@ -1,7 +1,7 @@
 """What a reading budget puts in front of the model, without a model: `rag` on dev questions at
 several evidence budgets (`--context`), each answer step's prompt measured instead of answered.
 
-    python bench/reading.py [--limit 400] [--budgets 500 1000 2000 4000 8000 16000 24418] [--out FILE]
+    python bench/reading.py [--limit 400] [--budgets 500 1000 2000 4000 8000 16000 30232] [--out FILE]
 
 The searcher runs as `sleuth eval --mode rag` runs it (the question as its one query, the local
 corpus, memory recall within the budget), with a scripted model standing in for the real one: it
@@ -100,6 +100,6 @@ if __name__ == "__main__":
     p.add_argument("--questions", type=Path, default=SHARED / "questions-dev.jsonl")
     p.add_argument("--corpus", type=Path, default=SHARED / "corpus.jsonl")
     p.add_argument("--limit", type=int, default=400)
-    p.add_argument("--budgets", type=int, nargs="+", default=[500, 1000, 2000, 4000, 8000, 16000, 24418])
+    p.add_argument("--budgets", type=int, nargs="+", default=[500, 1000, 2000, 4000, 8000, 16000, 30232])
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "reading.json")
     asyncio.run(main(p.parse_args()))

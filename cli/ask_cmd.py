@@ -21,7 +21,7 @@ from cli import render, terminal
 
 Attention = typer.Option(help="Local engine's attention for long contexts: dense, flexprefill, hcam or sparse (both).")
 Context = typer.Option("--context", min=100, metavar="TOKENS",
-                       help="Evidence a reading step gives the model (default 500; at most ~27,600 in a 32k context).")
+                       help="Evidence a reading step gives the model (default 500; at most 30,232 in a 32k context).")
 
 
 def ask(

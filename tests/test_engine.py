@@ -176,3 +176,25 @@ def test_sleuth_ask_answers_a_dev_set_question_with_a_citation(model_dir, tmp_pa
     assert answer["short"] and re.sub(r"\s*\[\d+\]", "", answer["text"].split("\n")[0]).strip() == answer["short"]
     assert all(c["url"].startswith("sleuth://doc/") and c["quote"] for c in answer["citations"])
     assert f"[{answer['citations'][0]['number']}]" in answer["text"]
+
+
+def test_a_reading_prompts_passages_are_counted_within_the_fit_margin(model_dir):
+    """What `Settings.max_context` rests on: the estimate of the passages' tokens is under the
+    model's own count by less than FIT_MARGIN, so that a prompt filled to the limit fits the
+    context, and not far over it, so that it is filled."""
+    from transformers import AutoTokenizer
+
+    from agents.prompts import model_tokens, passage
+    from agents.settings import FIT_MARGIN
+    from memory import Chunk
+    from tools.search import SAMPLE_CORPUS
+
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    docs = [json.loads(line) for line in SAMPLE_CORPUS.read_text().splitlines() if line.strip()]
+    chunks = [Chunk(id=i, page_id=i, ordinal=0, start=0, end=len(d["text"]), text=d["text"], tokens=0, summary="",
+                    title=d["title"]) for i, d in enumerate(docs)]
+    for group in (chunks[:100], chunks[100:200], chunks[200:]):
+        text = "\n".join(passage(i, c) for i, c in enumerate(group, 1))
+        real, estimate = len(tokenizer.encode(text, add_special_tokens=False)), sum(model_tokens(passage(i, c)) + 1
+                                                                                       for i, c in enumerate(group, 1))
+        assert 0.9 * estimate < real < FIT_MARGIN * estimate

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from agents import Settings
 from agents.llm import ScriptedChat
-from agents.prompts import Queries
+from agents.prompts import Queries, model_tokens, passage
 from agents.reader import Reader
 from agents.searcher import FILLED, FIRST_PAGES, SearcherDeps, build_searcher
 from memory import AsyncMemory, Memory
@@ -32,8 +33,20 @@ async def setup(tmp_path):
         yield index, memory, Reader(fetcher, AsyncMemory(memory), freshness=timedelta(hours=1))
 
 
-def deps(chat, search, reader, memory, budget=2000):
-    return SearcherDeps(chat=chat, search=search, reader=reader, memory=AsyncMemory(memory), budget_tokens=budget)
+DOCS = [json.loads(line) for line in SAMPLE_CORPUS.read_text().splitlines() if line.strip()]
+
+
+class Everything:  # a backend that finds every document of the sample corpus, as many as asked for
+    name = "stub"
+
+    async def search(self, query, *, max_results=10, recency=None):
+        return [SearchHit(url=f"sleuth://doc/{d['doc_id']}", title=d["title"], snippet="", rank=i + 1, backend="stub")
+                for i, d in enumerate(DOCS[:max_results])]
+
+
+def deps(chat, search, reader, memory, budget=2000, fit=None):
+    return SearcherDeps(chat=chat, search=search, reader=reader, memory=AsyncMemory(memory), budget_tokens=budget,
+                        fit_tokens=fit)
 
 
 async def test_a_sub_question_gets_a_cited_answer_from_pages_read(setup):
@@ -116,26 +129,41 @@ async def test_the_budget_is_filled_with_more_pages_when_the_first_ones_are_shor
     assert len(large["chunks"]) > len(small["chunks"])
 
 
-async def test_the_largest_budget_reads_as_many_short_pages_as_it_holds(setup):
-    """At the most the 32k context holds (24,418 tokens), a corpus of paragraphs fills the budget:
-    a query asks for more hits than 100, and later rounds read more than 32 pages each."""
+async def test_the_largest_budget_reads_as_many_short_pages_as_it_holds(setup, data_dir):
+    """At the most the 32k context holds, a corpus of paragraphs fills the budget (a query asks for
+    more than 100 hits, and later rounds read more than 32 pages each), and the prompt's passages
+    fill the context without running past it: memory's estimate is under the model's count, so the
+    last pages recalled are left out of the prompt, and the model cites only what it was shown."""
     index, memory, reader = setup
-    docs = [json.loads(line) for line in SAMPLE_CORPUS.read_text().splitlines() if line.strip()]
-
-    class Everything:  # a backend that finds every document of the sample corpus, as many as asked for
-        name = "stub"
-
-        async def search(self, query, *, max_results=10, recency=None):
-            return [SearchHit(url=f"sleuth://doc/{d['doc_id']}", title=d["title"], snippet="", rank=i + 1, backend="stub")
-                    for i, d in enumerate(docs[:max_results])]
-
     memory.tasks.start_run("run-long", "everything")
-    budget = 24418
-    out = await build_searcher(deps(ScriptedChat(rule), Everything(), reader, memory, budget)).ainvoke(
+    budget = Settings.load().max_context
+    chat = ScriptedChat(rule)
+    out = await build_searcher(deps(chat, Everything(), reader, memory, budget, fit=budget)).ainvoke(
         {"question": "What is there?", "queries": ["everything"], "today": "2026-11-28", "run_id": "run-long"})
-    given = sum(c.tokens for c in out["chunks"])
-    assert len(docs) > 250 and out["pages_read"] > 150
-    assert FILLED * budget <= given <= budget
+    assert len(DOCS) > 250 and out["pages_read"] > 150
+    shown = sum(model_tokens(passage(i, c)) + 1 for i, c in enumerate(out["chunks"], 1))
+    assert FILLED * budget <= shown <= budget
+    prompt = chat.requests[-1].messages[-1].content
+    assert prompt.count("\n[") == len(out["chunks"]) and f"[{len(out['chunks']) + 1}]" not in prompt
+
+
+async def test_passages_past_the_models_context_are_left_out_of_the_prompt(setup):
+    """Memory counts tokens under the model's count; what would run past the context is not shown,
+    the last (worst) pages first, and the answer cites only what was shown."""
+    index, memory, reader = setup
+    outs = {}
+    for fit in (None, 1000):
+        memory.tasks.start_run(f"run-{fit}", "fit")
+        chat = ScriptedChat(rule)
+        outs[fit] = await build_searcher(deps(chat, Everything(), reader, memory, budget=2000, fit=fit)).ainvoke(
+            {"question": "What is there?", "queries": ["everything"], "today": "2026-11-28",
+             "run_id": f"run-{fit}"})
+        outs[fit]["prompt"] = chat.requests[-1].messages[-1].content
+    whole, fitted = outs[None]["chunks"], outs[1000]["chunks"]
+    assert sum(model_tokens(passage(i, c)) + 1 for i, c in enumerate(whole, 1)) > 1000
+    assert 0 < len(fitted) < len(whole) and fitted == whole[: len(fitted)]
+    assert sum(model_tokens(passage(i, c)) + 1 for i, c in enumerate(fitted, 1)) <= 1000
+    assert f"[{len(fitted)}]" in outs[1000]["prompt"] and f"[{len(fitted) + 1}]" not in outs[1000]["prompt"]
 
 
 async def test_a_sub_question_recalls_from_its_own_pages_and_its_dependencies_not_its_siblings(setup):

@@ -72,8 +72,8 @@ def test_sleuth_serve_gives_vllm_the_arguments_the_in_process_engine_uses():
 
 def test_the_evidence_budget_fits_the_context(data_dir):
     assert Settings.load().context_tokens == 500
-    assert Settings.load(context_tokens=24418).context_tokens == 24418  # the most a 32k context holds
-    with pytest.raises(SettingsError, match="use at most 24418"):
-        Settings.load(context_tokens=24419)
+    assert Settings.load(context_tokens=30232).context_tokens == 30232  # the most a 32k context holds
+    with pytest.raises(SettingsError, match="use at most 30232"):
+        Settings.load(context_tokens=30233)
     short = Settings.load(max_model_len=1536)  # the default budget shrinks to fit a short context
     assert short.context_tokens == short.max_context < 500
