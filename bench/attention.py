@@ -2,9 +2,11 @@
 and attention timed apart) for prefill, and dense decoding against HCAM decoding.
 
     python bench/attention.py [--prefill 4096,8192,16384,32768] [--decode 8192,...,131072] [--shapes embedded,8b]
+                              [--dtype float32|bfloat16]
 
 Shapes: the embedded model's attention (4 query heads, 1 KV head, head_dim 256) and an 8B model's
-(32, 8, 128); fp32, batch 1. Inputs are synthetic, built to have the structure real attention
+(32, 8, 128), or the default model's (`qwen1.5b`: 12, 2, 128); batch 1, float32 unless `--dtype
+bfloat16` (the engine's number format on a CPU with AMX or AVX512-BF16). Inputs are synthetic, built to have the structure real attention
 has (a sink at the first token, and rotary position terms that make nearby keys score higher),
 because random queries and keys give flat attention that no sparse method can skip. Reported:
 time per call (best of `--repeat`), the fraction of blocks kept, and the relative error of the
@@ -31,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHAPES = {"embedded": (4, 1, 256), "8b": (32, 8, 128), "qwen1.5b": (12, 2, 128)}
 
 
-def structured(Hq: int, Hkv: int, L: int, D: int, Lq: int, seed: int = 0):
+def structured(Hq: int, Hkv: int, L: int, D: int, Lq: int, seed: int = 0, dtype: torch.dtype = torch.float32):
     """q [1, Hq, Lq, D], k, v [1, Hkv, L, D] with a sink and rotary locality."""
     g = torch.Generator().manual_seed(seed)
     half = D // 2
@@ -48,7 +50,7 @@ def structured(Hq: int, Hkv: int, L: int, D: int, Lq: int, seed: int = 0):
     q = rotate(0.6 * torch.randn(1, Hq, Lq, D, generator=g) + shared, slice(L - Lq, L))
     k[:, :, 0] = q.mean(2).view(1, Hkv, Hq // Hkv, D).mean(2)  # the sink
     v = torch.randn(1, Hkv, L, D, generator=g)
-    return q, k, v
+    return q.to(dtype), k.to(dtype), v.to(dtype)
 
 
 def best_of(repeat: int, fn):
@@ -65,14 +67,15 @@ def sdpa(q, k, v, causal: bool):
 
 
 def rel_error(out, ref) -> float:
-    return float((out - ref).norm() / ref.norm())
+    return float((out.float() - ref.float()).norm() / ref.float().norm())
 
 
-def prefill_rows(shape: str, lengths: list[int], repeat: int, params: FlexPrefillParams) -> list[dict]:
+def prefill_rows(shape: str, lengths: list[int], repeat: int, params: FlexPrefillParams,
+                 dtype: torch.dtype = torch.float32) -> list[dict]:
     Hq, Hkv, D = SHAPES[shape]
     rows = []
     for L in lengths:
-        q, k, v = structured(Hq, Hkv, L, D, L)
+        q, k, v = structured(Hq, Hkv, L, D, L, dtype=dtype)
         t_dense, dense = best_of(repeat, lambda: sdpa(q, k, v, True))
         t_index, mask = best_of(repeat, lambda: flexprefill_mask(q, k, params))
         t_attn, out = best_of(repeat, lambda: block_sparse_attention(q, k, v, mask, params.block_size))
@@ -87,11 +90,12 @@ def prefill_rows(shape: str, lengths: list[int], repeat: int, params: FlexPrefil
     return rows
 
 
-def decode_rows(shape: str, lengths: list[int], repeat: int, params: HCAMParams) -> list[dict]:
+def decode_rows(shape: str, lengths: list[int], repeat: int, params: HCAMParams,
+                dtype: torch.dtype = torch.float32) -> list[dict]:
     Hq, Hkv, D = SHAPES[shape]
     rows = []
     for L in lengths:
-        q, k, v = structured(Hq, Hkv, L, D, 1)
+        q, k, v = structured(Hq, Hkv, L, D, 1, dtype=dtype)
         summaries = chunk_means(k, params.chunk_size)  # kept incrementally by the engine
         t_dense, dense = best_of(repeat, lambda: sdpa(q, k, v, False))
         t_hcam, out = best_of(repeat, lambda: hcam_decode(q, k, v, params, summaries=summaries))
@@ -139,13 +143,15 @@ def main() -> None:
     ap.add_argument("--decode", default="8192,16384,32768,65536,131072")
     ap.add_argument("--shapes", default="embedded,8b")
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = ap.parse_args()
+    dtype = getattr(torch, args.dtype)
     torch.set_grad_enabled(False)
     fp, hp = FlexPrefillParams(), HCAMParams()  # the defaults `--attention` uses
     shapes = args.shapes.split(",")
-    prefill = [r for s in shapes for r in prefill_rows(s, [int(x) for x in args.prefill.split(",") if x], args.repeat, fp)]
-    decode = [r for s in shapes for r in decode_rows(s, [int(x) for x in args.decode.split(",") if x], args.repeat, hp)]
+    prefill = [r for s in shapes for r in prefill_rows(s, [int(x) for x in args.prefill.split(",") if x], args.repeat, fp, dtype)]
+    decode = [r for s in shapes for r in decode_rows(s, [int(x) for x in args.decode.split(",") if x], args.repeat, hp, dtype)]
 
     print("\n| shape | tokens | dense SDPA (s) | FlexPrefill index (s) | FlexPrefill attention (s) | speed-up | blocks kept | relative error |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -158,9 +164,9 @@ def main() -> None:
         print(f"| {r['shape']} | {r['tokens']:,} | {r['dense_s'] * 1e3:.2f} | {r['hcam_s'] * 1e3:.2f} | {r['speedup']:.2f}x | "
               f"{r['keys_attended']:,} | {r['rel_error']:.4f} |")
     args.out.mkdir(parents=True, exist_ok=True)
-    meta = {"threads": torch.get_num_threads(), "flexprefill": fp.__dict__, "hcam": hp.__dict__}
+    meta = {"threads": torch.get_num_threads(), "dtype": args.dtype, "flexprefill": fp.__dict__, "hcam": hp.__dict__}
     (args.out / "attention.json").write_text(json.dumps({**meta, "prefill": prefill, "decode": decode}, indent=2) + "\n")
-    plot(prefill, decode, args.out / "attention.png")
+    plot(prefill, decode, args.out / "attention.png", title=f"CPU, {args.dtype}")
     print(f"\nwrote {args.out / 'attention.json'} and {args.out / 'attention.png'}")
 
 
