@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from agents.untrusted import defang
 from memory import Chunk
 
-VERSION = 8  # 2: page text and findings defanged (agents.untrusted); 3: few-shot examples as earlier turns; 4: short answers; 5: yes/no examples for yes/no questions; 6: the final answer is the answer prompt over every sub-question's passages, the findings known; 7: plans from example turns (chains with #n, comparisons); 8: a comparison through a chain
+VERSION = 9  # 2: page text and findings defanged (agents.untrusted); 3: few-shot examples as earlier turns; 4: short answers; 5: yes/no examples for yes/no questions; 6: the final answer is the answer prompt over every sub-question's passages, the findings known; 7: plans from example turns (chains with #n, comparisons); 8: a comparison through a chain; 9: that example deleted (no gain measured)
 
 
 Query = Annotated[str, Field(min_length=1, max_length=200)]  # bounded, so constrained decoding must close it
@@ -119,15 +119,14 @@ class PlanStep(BaseModel):
 
 
 # Earlier turns that show how a question breaks into one-fact sub-questions: a chain (the second
-# refers to the first's answer as #1) and comparisons (one sub-question per thing compared, through
-# a chain when what is compared is one step away: the films' directors' birth dates).
+# refers to the first's answer as #1) and comparisons (one sub-question per thing compared). A fifth,
+# a comparison through a chain ("Which film has the director born first, Jaws or Alien?"), was
+# measured and deleted: F1 the same with and without it (README, "Which workarounds ...").
 PLAN_EXAMPLES = [
     ("Who founded the company that makes Kentucky Tavern?", ["Which company makes Kentucky Tavern?", "Who founded #1?"]),
     ("When was the author of Dracula born?", ["Who wrote Dracula?", "When was #1 born?"]),
     ("Who died first, Anna Pavlova or Isadora Duncan?", ["When did Anna Pavlova die?", "When did Isadora Duncan die?"]),
     ("Are Heaven Hill and Buffalo Trace in the same town?", ["Where is Heaven Hill?", "Where is Buffalo Trace?"]),
-    ("Which film has the director born first, Jaws or Alien?",
-     ["Who directed Jaws?", "Who directed Alien?", "When was #1 born?", "When was #2 born?"]),
 ]
 REFERENCE = re.compile(r"#(\d{1,2})\b")  # "#2": the answer of sub-question 2
 
