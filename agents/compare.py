@@ -12,7 +12,7 @@ parsed for a date, never run.
 import re
 from dataclasses import dataclass
 
-from tools.text import content_words
+from tools.text import MARKER, content_words
 
 _OPTIONS = re.compile(r",\s*(?:the\s+)?([^,]+?)\s+or\s+(?:the\s+)?([^,?]+?)\s*\?\s*$", re.I)
 _EARLIER = re.compile(r"\b(first|earlier|earliest|older|oldest|sooner)\b", re.I)
@@ -20,7 +20,6 @@ _LATER = re.compile(r"\b(later|latest|last|younger|youngest|more recent(?:ly)?|m
 _MONTHS = {m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 _DATE = re.compile(r"\b(?:(\d{1,2})\s+)?(?:([A-Z][a-z]+)\.?\s+)?(?:(\d{1,2}),?\s+)?(\d{4})\b")
 _RANGE = re.compile(r"\d{4}\s*[–-]\s*\d{2,4}")
-_MARKER = re.compile(r"\[\d+\]")
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ def direction(question: str) -> str | None:
 def date_of(text: str) -> tuple[int, int, int] | None:
     """The first date in a text as (year, month, day), 0 for what it does not say: "20 January
     1992", "July 1980", "September 4, 1908", "1922". A range ("1933–1997") is not one date."""
-    text = _MARKER.sub(" ", text)
+    text = MARKER.sub(" ", text)
     if _RANGE.search(text):
         return None
     for m in _DATE.finditer(text):
@@ -80,7 +79,7 @@ def decide(question: str, findings: list[Finding]) -> tuple[str, list[int]] | No
         named = min(own, default=None)
         grew = True
         while grew:  # the findings that follow from the option's own
-            answers = [_MARKER.sub(" ", findings[i].answer).strip() for i in own]
+            answers = [MARKER.sub(" ", findings[i].answer).strip() for i in own]
             more = {i for i, f in enumerate(findings) if i not in own and not any(_names(f, o) for o in offered)
                     and (set(f.depends_on) & own or any(_names(f, a) for a in answers if not date_of(a)))}
             own |= more

@@ -23,7 +23,7 @@ from agents.plan import NodeStatus, PlanNode
 from agents.searcher import SearcherDeps, build_searcher
 from agents.untrusted import defang, instructions
 from memory import Chunk, Scope, TaskNode
-from tools.text import content_words
+from tools.text import MARKER, content_words
 
 
 @dataclass(frozen=True)
@@ -228,16 +228,17 @@ def by_date(question: str, nodes: dict[str, PlanNode], number_of: dict[int, int]
     """The short answer of a comparison by date ("Who was born first, A or B?") as the findings'
     dates decide it, citing the findings behind the option picked (`agents.compare`); None when
     they do not decide it."""
-    answered = [n for n in nodes.values() if n.status is NodeStatus.ANSWERED]
-    index = {id(n): i for i, n in enumerate(answered)}
-    ids = {key: index[id(n)] for key, n in nodes.items() if id(n) in index}
-    findings = [compare.Finding(n.question, n.answer, tuple(ids[d] for d in n.depends_on if d in ids)) for n in answered]
+    answered = {key: n for key, n in nodes.items() if n.status is NodeStatus.ANSWERED}
+    position = {key: i for i, key in enumerate(answered)}
+    findings = [compare.Finding(n.question, n.answer, tuple(position[d] for d in n.depends_on if d in position))
+                for n in answered.values()]
     decided = compare.decide(question, findings)
     if decided is None:
         return None
     option, behind = decided
-    markers = [renumber(answered[i].answer, [c.id for c in answered[i].chunks], number_of) for i in behind]
-    return " ".join([option, *dict.fromkeys(m for text in markers for m in re.findall(r"\[\d+\]", text))])
+    chosen = [list(answered.values())[i] for i in behind]
+    cited = [renumber(n.answer, [c.id for c in n.chunks], number_of) for n in chosen]
+    return " ".join([option, *dict.fromkeys(f"[{m}]" for text in cited for m in MARKER.findall(text))])
 
 
 def on_topic(subs: list, question: str, done: list) -> list:

@@ -71,10 +71,12 @@ def passage(n: int, chunk: Chunk) -> str:
 def that_fit(chunks: list[Chunk], limit: int | None) -> list[Chunk]:
     """The first of `chunks` whose passages take at most `limit` tokens (`model_tokens`): what a
     reading prompt holds within the model's context, the best pages being first."""
+    if limit is None:
+        return chunks
     used = 0
     for i, c in enumerate(chunks):
         used += model_tokens(passage(i + 1, c)) + 1
-        if limit is not None and used > limit:
+        if used > limit:
             return chunks[:i]
     return chunks
 
