@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 from tools.text import MARKER, content_words
 
-_OPTIONS = re.compile(r",\s*(?:the\s+)?([^,]+?)\s+or\s+(?:the\s+)?([^,?]+?)\s*\?\s*$", re.I)
+_ASKED = re.compile(r"^(?:was|were|is|are|did|does|do|has|have|had)\s+(.+?)\s+or\s+(.+)$", re.I)  # "Was A or B born first"
+_PREDICATE = re.compile(r"(?:\s+[a-z][\w-]*)+$")  # "... B born first": the lower-case words after the last name
+_THE = re.compile(r"^the\s+", re.I)
 _EARLIER = re.compile(r"\b(first|earlier|earliest|older|oldest|sooner)\b", re.I)
 _LATER = re.compile(r"\b(later|latest|last|younger|youngest|more recent(?:ly)?|most recent(?:ly)?|newer|newest)\b", re.I)
 _MONTHS = {m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
@@ -33,14 +35,29 @@ class Finding:
 
 
 def options(question: str) -> tuple[str, str] | None:
-    """The two options a question offers ("..., A or B?"), if it offers two."""
-    m = _OPTIONS.search(question)
-    return (m.group(1).strip(), m.group(2).strip()) if m else None
+    """The two options a question offers, if it offers two: "Who was born first, A or B?",
+    "Which band was formed first A or B ?" (no comma: A starts after the word that asks for the
+    date), "Was A or B born first?"."""
+    q = re.sub(r"[\s?]+$", "", question)
+    if m := _ASKED.match(q):
+        a, b = m.group(1), _PREDICATE.sub("", m.group(2))
+    else:
+        head, _, b = q.rpartition(" or ")
+        cut = head.rfind(",")
+        if cut < 0:  # no comma: the option starts after the last word that asks for a date
+            cut = max((m.end() - 1 for m in re.finditer(f"{_EARLIER.pattern}|{_LATER.pattern}", head, re.I)), default=-1)
+        if not head or cut < 0:
+            return None
+        a = head[cut + 1:]
+    a, b = (_THE.sub("", x.strip()) for x in (a, b))
+    return (a, b) if a and b and max(len(a.split()), len(b.split())) <= 12 else None
 
 
 def direction(question: str) -> str | None:
     """"earlier" or "later": which date the question asks for, if it asks by a date."""
-    head = _OPTIONS.sub("", question)  # the options' own words ("The Last Waltz") do not count
+    head = question
+    for option in options(question) or ():  # the options' own words ("The Last Waltz") do not count
+        head = head.replace(option, " ")
     earlier, later = bool(_EARLIER.search(head)), bool(_LATER.search(head))
     return "earlier" if earlier and not later else "later" if later and not earlier else None
 

@@ -13,6 +13,16 @@ def test_options_and_direction_are_read_from_the_question():
     assert direction("Which plant is larger, the Pterocarya or the Cotula?") is None
 
 
+def test_options_are_found_as_people_write_them():
+    """Without the comma, asked with the verb first, or with a comma in an option's name."""
+    assert options("Which band was formed first The Exies or Circus Diablo ?") == ("Exies", "Circus Diablo")
+    assert options("Was Manuel Díaz Rodríguez or Mona Tyndall born first?") == ("Manuel Díaz Rodríguez", "Mona Tyndall")
+    assert options("Who died earlier, Lazarus Fletcher or Sir William Brereton, 1St Baronet?") == (
+        "Lazarus Fletcher", "Sir William Brereton, 1St Baronet")
+    assert direction("Was Manuel Díaz Rodríguez or Mona Tyndall born first?") == "earlier"
+    assert options("Who directed the film that was shot in or around Leland, North Carolina in 1986") is None
+
+
 def test_dates_are_parsed_as_precisely_as_they_are_written():
     assert date_of("20 January 1992 [1]") == (1992, 1, 20)
     assert date_of("September 4, 1908 [2]") == (1908, 9, 4)
