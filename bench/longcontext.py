@@ -8,13 +8,16 @@ represented in proportion. For each attention mode one model is used: an engine 
 running `sleuth serve` of the configured model (then give one --attention, the serve's), and for each budget the questions are answered with `context_tokens` = the budget, each budget with
 its own data dir (memory) over the same corpus. Prints a table per attention mode, budget and mode:
 F1, EM, evidence recall among the pages read and among the pages whose passages were in a prompt,
-citation precision, prompt tokens per question, seconds per question (p50); writes
-longcontext.json and results-<attention>-<budget>.jsonl to --out (an interrupted run resumes).
+citation precision, prompt tokens per question, seconds per question (p50), and F1's paired change
+from the first budget with a 95% bootstrap interval; writes longcontext.json, longcontext.png (F1,
+evidence in the prompt and seconds against the budget) and results-<attention>-<budget>.jsonl to
+--out (an interrupted run resumes).
 """
 
 import argparse
 import asyncio
 import json
+import random
 import shutil
 import sys
 from contextlib import AsyncExitStack
@@ -39,7 +42,7 @@ async def main(args: argparse.Namespace) -> None:
     corpus_db = args.out / "corpus.db"
     if not corpus_db.exists():
         LocalIndex(corpus_db).add(args.corpus)
-    rows = []
+    rows, scores = [], {}
     for attention in args.attention:
         base = Settings.load(search_backend="local", attention=attention)
         async with AsyncExitStack() as stack:
@@ -55,26 +58,66 @@ async def main(args: argparse.Namespace) -> None:
                         await evaluate(evaluator, mode, questions, results_path, concurrency=args.concurrency)
                         results = [r for r in read_results(results_path) if r.mode == mode and r.id in ids]
                         a = summarize(results)[mode]["all"]
+                        first = scores.setdefault((attention, mode), {r.id: r.f1 for r in results})
+                        change = paired_change(first, {r.id: r.f1 for r in results})
                         rows.append({"attention": attention, "budget": budget, "mode": mode, "questions": a["questions"],
                                      "em": a["em"], "f1": a["f1"], "evidence_recall": a["evidence_recall"],
                                      "evidence_in_prompt": a["evidence_in_prompt"],
                                      "citation_precision": a["citation_precision"],
                                      "prompt_tokens": round(sum(r.prompt_tokens for r in results) / len(results)),
-                                     "seconds_p50": a["latency_p50_s"], "failures": a["failures"]})
+                                     "seconds_p50": a["latency_p50_s"], "failures": a["failures"], "f1_change": change})
                         (args.out / "longcontext.json").write_text(json.dumps({"rows": rows}, indent=2) + "\n")
+                        plot(rows, args.out / "longcontext.png")
                         print(f"{attention} {budget} {mode}: F1 {a['f1']:.3f}", file=sys.stderr, flush=True)
     print(table(rows))
+
+
+def paired_change(before: dict[str, float], after: dict[str, float], draws: int = 2000) -> list[float]:
+    """Mean F1 change over the questions both runs answered, and its 95% bootstrap interval."""
+    diffs = [after[i] - before[i] for i in sorted(before.keys() & after.keys())]
+    if not diffs:
+        return [0.0, 0.0, 0.0]
+    rng = random.Random(0)
+    means = sorted(sum(rng.choices(diffs, k=len(diffs))) / len(diffs) for _ in range(draws))
+    return [sum(diffs) / len(diffs), means[int(0.025 * draws)], means[int(0.975 * draws) - 1]]
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), dpi=120)
+    for key, ax, label in (("f1", axes[0], "F1"), ("evidence_in_prompt", axes[1], "supporting page in the prompt"),
+                           ("seconds_p50", axes[2], "seconds a question (p50)")):
+        for line in sorted({(r["attention"], r["mode"]) for r in rows}):
+            r = [x for x in rows if (x["attention"], x["mode"]) == line and x[key] is not None]
+            ax.plot([x["budget"] for x in r], [x[key] for x in r], "o-", label=" ".join(line))
+        ax.set_xscale("log", base=2)
+        budgets = sorted({x["budget"] for x in rows})
+        ax.set_xticks(budgets, [f"{b:,}" for b in budgets], fontsize=7)
+        ax.minorticks_off()
+        ax.set_ylim(0, 1 if key != "seconds_p50" else None)
+        ax.set_xlabel("evidence budget (--context tokens)")
+        ax.set_title(label, fontsize=10)
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0].legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
 
 
 def table(rows: list[dict]) -> str:
     f = lambda v, d=3: "–" if v is None else f"{v:.{d}f}"
     lines = ["| attention | budget | mode | questions | EM | F1 | evidence recall (read / in prompt) | citation precision | "
-             "prompt tokens | s / question (p50) | failures |",
-             "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "prompt tokens | s / question (p50) | F1 change from the first budget (95%) | failures |",
+             "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in rows:
         lines.append(f"| {r['attention']} | {r['budget']:,} | {r['mode']} | {r['questions']} | {f(r['em'])} | {f(r['f1'])} | "
                      f"{f(r['evidence_recall'])} / {f(r['evidence_in_prompt'])} | {f(r['citation_precision'])} | "
-                     f"{r['prompt_tokens']:,} | {f(r['seconds_p50'], 1)} | {r['failures']} |")
+                     f"{r['prompt_tokens']:,} | {f(r['seconds_p50'], 1)} | "
+                     f"{r['f1_change'][0]:+.3f} ({r['f1_change'][1]:+.3f} to {r['f1_change'][2]:+.3f}) | {r['failures']} |")
     return "\n".join(lines)
 
 
