@@ -9,9 +9,10 @@ running `sleuth serve` of the configured model (then give one --attention, the s
 its own data dir (memory) over the same corpus. Prints a table per attention mode, budget and mode:
 F1, EM, evidence recall among the pages read and among the pages whose passages were in a prompt,
 citation precision, prompt tokens per question, seconds per question (p50), and F1's paired change
-from the first budget with a 95% bootstrap interval; writes longcontext.json, longcontext.png (F1,
+with a 95% bootstrap interval: from the first budget, or for sparse attention from dense at the same
+budget when both are run; writes longcontext.json, longcontext.png (F1,
 evidence in the prompt and seconds against the budget) and results-<attention>-<budget>.jsonl to
---out (an interrupted run resumes).
+--out (an interrupted run resumes; `--report` only reports what --out holds).
 """
 
 import argparse
@@ -40,10 +41,9 @@ async def main(args: argparse.Namespace) -> None:
     ids = {q.id for q in questions}
     args.out.mkdir(parents=True, exist_ok=True)
     corpus_db = args.out / "corpus.db"
-    if not corpus_db.exists():
+    if not corpus_db.exists() and not args.report:
         LocalIndex(corpus_db).add(args.corpus)
-    rows, scores = [], {}
-    for attention in args.attention:
+    for attention in [] if args.report else args.attention:
         base = Settings.load(search_backend="local", attention=attention)
         async with AsyncExitStack() as stack:
             chat = await open_chat(base, stack)
@@ -56,20 +56,33 @@ async def main(args: argparse.Namespace) -> None:
                 async with Evaluator(s, chat, LocalIndex(s.corpus_path)) as evaluator:
                     for mode in args.modes:
                         await evaluate(evaluator, mode, questions, results_path, concurrency=args.concurrency)
-                        results = [r for r in read_results(results_path) if r.mode == mode and r.id in ids]
-                        a = summarize(results)[mode]["all"]
-                        first = scores.setdefault((attention, mode), {r.id: r.f1 for r in results})
-                        change = paired_change(first, {r.id: r.f1 for r in results})
-                        rows.append({"attention": attention, "budget": budget, "mode": mode, "questions": a["questions"],
-                                     "em": a["em"], "f1": a["f1"], "evidence_recall": a["evidence_recall"],
-                                     "evidence_in_prompt": a["evidence_in_prompt"],
-                                     "citation_precision": a["citation_precision"],
-                                     "prompt_tokens": round(sum(r.prompt_tokens for r in results) / len(results)),
-                                     "seconds_p50": a["latency_p50_s"], "failures": a["failures"], "f1_change": change})
-                        (args.out / "longcontext.json").write_text(json.dumps({"rows": rows}, indent=2) + "\n")
-                        plot(rows, args.out / "longcontext.png")
-                        print(f"{attention} {budget} {mode}: F1 {a['f1']:.3f}", file=sys.stderr, flush=True)
-    print(table(rows))
+                        report(args.out, ids)
+                        print(f"{attention} {budget} {mode}: done", file=sys.stderr, flush=True)
+    print(table(report(args.out, ids)))
+
+
+def report(out: Path, ids: set[str]) -> list[dict]:
+    """The rows of every results file in `out` (dense first, budgets in order), written to
+    longcontext.json and drawn in longcontext.png."""
+    rows, scores = [], {}
+    runs = [(p.stem.split("-")[1], int(p.stem.split("-")[2]), p) for p in out.glob("results-*-*.jsonl")]
+    for attention, budget, path in sorted(runs, key=lambda r: (r[0] != "dense", r[1])):
+        everything = read_results(path)
+        for mode in dict.fromkeys(r.mode for r in everything):
+            results = [r for r in everything if r.mode == mode and r.id in ids]
+            a = summarize(results)[mode]["all"]
+            f1 = scores[(attention, budget, mode)] = {r.id: r.f1 for r in results}
+            first = next(v for (at, _, m), v in scores.items() if (at, m) == (attention, mode))
+            reference = scores.get(("dense", budget, mode)) if attention == "sparse" else None
+            rows.append({"attention": attention, "budget": budget, "mode": mode, "questions": a["questions"],
+                         "em": a["em"], "f1": a["f1"], "evidence_recall": a["evidence_recall"],
+                         "evidence_in_prompt": a["evidence_in_prompt"], "citation_precision": a["citation_precision"],
+                         "prompt_tokens": round(sum(r.prompt_tokens for r in results) / len(results)),
+                         "seconds_p50": a["latency_p50_s"], "failures": a["failures"],
+                         "f1_change": paired_change(reference or first, f1)})
+    (out / "longcontext.json").write_text(json.dumps({"rows": rows}, indent=2) + "\n")
+    plot(rows, out / "longcontext.png")
+    return rows
 
 
 def paired_change(before: dict[str, float], after: dict[str, float], draws: int = 2000) -> list[float]:
@@ -111,7 +124,7 @@ def plot(rows: list[dict], path: Path) -> None:
 def table(rows: list[dict]) -> str:
     f = lambda v, d=3: "–" if v is None else f"{v:.{d}f}"
     lines = ["| attention | budget | mode | questions | EM | F1 | evidence recall (read / in prompt) | citation precision | "
-             "prompt tokens | s / question (p50) | F1 change from the first budget (95%) | failures |",
+             "prompt tokens | s / question (p50) | F1 change (95%): from the first budget; sparse: from dense | failures |",
              "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in rows:
         lines.append(f"| {r['attention']} | {r['budget']:,} | {r['mode']} | {r['questions']} | {f(r['em'])} | {f(r['f1'])} | "
@@ -131,4 +144,5 @@ if __name__ == "__main__":
     p.add_argument("--attention", nargs="+", default=["dense"], choices=["dense", "sparse"])
     p.add_argument("--concurrency", type=int, default=1)
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "longcontext")
+    p.add_argument("--report", action="store_true", help="only print the table and draw the plot of the results in --out")
     asyncio.run(main(p.parse_args()))
