@@ -19,6 +19,7 @@ _PREDICATE = re.compile(r"(?:\s+[a-z][\w-]*)+$")  # "... B born first": the lowe
 _THE = re.compile(r"^the\s+", re.I)
 _EARLIER = re.compile(r"\b(first|earlier|earliest|older|oldest|sooner)\b", re.I)
 _LATER = re.compile(r"\b(later|latest|last|younger|youngest|more recent(?:ly)?|most recent(?:ly)?|newer|newest)\b", re.I)
+_ASKS_BY_DATE = re.compile(f"{_EARLIER.pattern}|{_LATER.pattern}", re.I)
 _MONTHS = {m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 _DATE = re.compile(r"\b(?:(\d{1,2})\s+)?(?:([A-Z][a-z]+)\.?\s+)?(?:(\d{1,2}),?\s+)?(\d{4})\b")
 _RANGE = re.compile(r"\d{4}\s*[–-]\s*\d{2,4}")
@@ -45,7 +46,7 @@ def options(question: str) -> tuple[str, str] | None:
         head, _, b = q.rpartition(" or ")
         cut = head.rfind(",")
         if cut < 0:  # no comma: the option starts after the last word that asks for a date
-            cut = max((m.end() - 1 for m in re.finditer(f"{_EARLIER.pattern}|{_LATER.pattern}", head, re.I)), default=-1)
+            cut = max((w.end() - 1 for w in _ASKS_BY_DATE.finditer(head)), default=-1)
         if not head or cut < 0:
             return None
         a = head[cut + 1:]

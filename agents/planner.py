@@ -236,8 +236,8 @@ def by_date(question: str, nodes: dict[str, PlanNode], number_of: dict[int, int]
     if decided is None:
         return None
     option, behind = decided
-    chosen = [list(answered.values())[i] for i in behind]
-    cited = [renumber(n.answer, [c.id for c in n.chunks], number_of) for n in chosen]
+    found = list(answered.values())
+    cited = [renumber(found[i].answer, [c.id for c in found[i].chunks], number_of) for i in behind]
     return " ".join([option, *dict.fromkeys(f"[{m}]" for text in cited for m in MARKER.findall(text))])
 
 
