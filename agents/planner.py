@@ -148,10 +148,12 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
         # question out of every page the run read, knowing the findings; then the evidence behind
         # the findings, each sentence cited. Every sentence is checked as it is
         # written and streamed at once (AnswerDelta): what a reader sees is never taken back. A
-        # short answer whose words are not in the findings or sources, or that only echoes the
-        # question, is dropped, and the last finding's answer leads instead.
+        # short answer whose words are not in the findings or sources, that only echoes the
+        # question, or that names what only the prompt's example does, is dropped, and the last
+        # finding's answer leads instead.
         basis = " ".join(findings + [c.text for c in sources.values()])
-        checker = Verifier(sources, clean=lambda s: defang(s, marker="") if grounded(s, basis) and adds_to(s, question) else "")
+        checker = Verifier(sources, clean=lambda s: defang(s, marker="") if grounded(s, basis) and adds_to(s, question)
+                           and not prompts.borrowed(s, f"{basis} {question}") else "")
         write = get_stream_writer()
 
         def show(text: str) -> str:

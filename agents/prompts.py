@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from agents.untrusted import defang
 from memory import Chunk
+from tools.text import content_words
 
 VERSION = 9  # 2: page text and findings defanged (agents.untrusted); 3: few-shot examples as earlier turns; 4: short answers; 5: yes/no examples for yes/no questions; 6: the final answer is the answer prompt over every sub-question's passages, the findings known; 7: plans from example turns (chains with #n, comparisons); 8: a comparison through a chain; 9: that example deleted (no gain measured)
 
@@ -106,6 +107,17 @@ _YES_NO_EXAMPLES = [(
     "[1] Barton 1792: Barton 1792 is a bourbon distillery in Kentucky.\n"
     "[2] Four Roses: Four Roses is a bourbon distillery in Kentucky.\n\n"
     "Question: Are Barton 1792 and Four Roses both bourbon distilleries?", "Yes [1] [2]")]
+# The names in the answer prompt's example turns ("Sazerac", "Bardstown"), not its frame words nor
+# a number ("Four Roses"), which an answer may well say.
+_EXAMPLE_NAMES = {w.lower() for shown, reply in _PHRASE_EXAMPLES + _YES_NO_EXAMPLES
+                  for w in re.findall(r"\b[A-Z]\w{2,}", f"{shown} {reply}")} - {"passages", "question", "yes", "four"}
+
+
+def borrowed(answer: str, read: str) -> bool:
+    """Whether an answer names something from the answer prompt's examples that `read` (its question,
+    passages and findings) does not: when the passages do not answer, a small model may copy its
+    example's answer ("The Sazerac Company"), and that copy is not an answer."""
+    return bool(content_words(answer) & (_EXAMPLE_NAMES - content_words(read)))
 
 
 class SubQuestion(BaseModel):

@@ -6,6 +6,7 @@ call) and the first such request waits (`held` is set when it arrives) until `st
 The happy path is also tested against the real `sleuth serve` (tests/test_engine.py)."""
 
 import json
+import re
 import threading
 
 from tests.loopback import LoopbackServer, Request, send_json
@@ -66,7 +67,10 @@ class OpenAIStub:
                                          "finish": not first}))
         if schema == "Queries":
             return _reply(h, json.dumps({"queries": ["Kentucky Tavern bourbon"]}))
-        return _reply(h, "The Sazerac Company makes Kentucky Tavern [1].")
+        first = re.search(r"^\[1\] (.+?):", last, re.M)
+        if "Sazerac" in last or not first:
+            return _reply(h, "The Sazerac Company makes Kentucky Tavern [1].")
+        return _reply(h, f"{first.group(1)} [1].")  # passages on something else: it answers from them
 
 
 def _reply(h: Request, text: str) -> None:

@@ -250,3 +250,23 @@ async def test_a_comparison_by_date_is_decided_by_the_dates_found_not_by_the_mod
     assert not [r for r in chat.requests if r.schema is None and last(r.messages).endswith(f"Question: {question}")]
     _, run = research(question.replace("first", "later"))
     assert (await run)["short"] == "Zeitgeist Films"
+
+
+async def test_a_short_answer_copied_from_the_prompts_example_gives_way_to_the_findings(deps):
+    """"The Sazerac Company [1]" passes the half-of-its-words test where a passage says "company"
+    (Dell Magazines "was a company"), but it names what only the answer prompt's example does; the
+    finding leads instead."""
+    make, _ = deps
+    question = "Who founded Dell Magazines?"
+    rule = planning([PlanStep(sub_questions=[SubQuestion(question="Who founded Dell Magazines?")])])
+
+    def copies_its_example(messages, schema):
+        if schema is None and "Known:" in last(messages):  # the final answer knows the finding
+            return "The Sazerac Company [1]"
+        if schema is None:
+            return "George T. Delacorte Jr. [1]"
+        return rule(messages, schema)
+
+    out = await build_planner(make(ScriptedChat(copies_its_example))).ainvoke(start(question))
+    assert "company" in " ".join(c["quote"] for c in out["citations"]).lower()
+    assert out["short"] == "George T. Delacorte Jr." and "Sazerac" not in out["answer"]

@@ -178,3 +178,21 @@ async def test_a_sub_question_recalls_from_its_own_pages_and_its_dependencies_no
     titles = {c.title for c in out["chunks"]}
     assert "The Prestige (film)" not in {h.title for h in out["hits"]}
     assert "Christopher Nolan" in titles and "The Prestige (film)" not in titles
+
+
+async def test_an_answer_copied_from_the_prompts_example_is_no_answer(setup):
+    """Passages that do not answer: the small model may reply with its example's answer, which names
+    a company no passage read does. That is reported as nothing found, not as an answer."""
+    index, memory, reader = setup
+    lilu = next(h for h in index.search_sync("Lilu mythology", max_results=5) if h.title == "Lilu (mythology)")
+
+    class OnePage:
+        name = "stub"
+
+        async def search(self, query, *, max_results=10, recency=None):
+            return [lilu]
+
+    out = await build_searcher(deps(ScriptedChat(rule), OnePage(), reader, memory)).ainvoke(
+        {"question": "If Gallu is a demon, Lilu is what?", "queries": ["Lilu"], "today": "2026-11-28", "run_id": "run"})
+    assert [c.title for c in out["chunks"]] == ["Lilu (mythology)"]  # it was read and shown to the model
+    assert out["found"] is False and "Sazerac" not in out["answer"]
