@@ -92,7 +92,9 @@ def passkey_prompts(tokenizer, lengths=PASSKEY_LENGTHS, kinds=NEEDLES) -> list[d
     prompts = []
     for length in lengths:
         filler: list[int] = []
-        for d in rng.sample(docs, 200):
+        drawn = rng.sample(docs, 200)  # about 25k tokens; past that, more from a generator of their own,
+        more = [d for d in random.Random(length).sample(docs, 400) if d not in drawn]  # so shorter prompts keep theirs
+        for d in drawn + more:
             filler += tokenizer(f"{d['text']}\n", add_special_tokens=False).input_ids
             if len(filler) >= length:
                 break
