@@ -152,8 +152,9 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
         # question, or that names what only the prompt's example does, is dropped, and the last
         # finding's answer leads instead.
         basis = " ".join(findings + [c.text for c in sources.values()])
+        read = content_words(f"{basis} {question}")  # once, not once a sentence
         checker = Verifier(sources, clean=lambda s: defang(s, marker="") if grounded(s, basis) and adds_to(s, question)
-                           and not prompts.borrowed(s, f"{basis} {question}") else "")
+                           and not prompts.borrowed(s, read) else "")
         write = get_stream_writer()
 
         def show(text: str) -> str:

@@ -113,11 +113,12 @@ _EXAMPLE_NAMES = {w.lower() for shown, reply in _PHRASE_EXAMPLES + _YES_NO_EXAMP
                   for w in re.findall(r"\b[A-Z]\w{2,}", f"{shown} {reply}")} - {"passages", "question", "yes", "four"}
 
 
-def borrowed(answer: str, read: str) -> bool:
-    """Whether an answer names something from the answer prompt's examples that `read` (its question,
-    passages and findings) does not: when the passages do not answer, a small model may copy its
-    example's answer ("The Sazerac Company"), and that copy is not an answer."""
-    return bool(content_words(answer) & (_EXAMPLE_NAMES - content_words(read)))
+def borrowed(answer: str, read: set[str]) -> bool:
+    """Whether an answer names something from the answer prompt's examples that is not among `read`,
+    the content words (`content_words`) of its question, passages and findings: when the passages do
+    not answer, a small model may copy its example's answer ("The Sazerac Company"), and that copy is
+    not an answer."""
+    return bool(content_words(answer) & (_EXAMPLE_NAMES - read))
 
 
 class SubQuestion(BaseModel):

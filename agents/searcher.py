@@ -164,7 +164,8 @@ def build_searcher(deps: SearcherDeps):
         text = (await deps.chat.complete(prompts.answer(state["question"], chunks, state.get("context", [])),
                                          max_tokens=48, stop=["\n"])).strip()
         text = defang(text, marker="")  # what a model wrote after reading pages is untrusted too
-        read = " ".join([state["question"], *state.get("context", []), *(f"{c.title} {c.text}" for c in chunks)])
+        read = content_words(" ".join([state["question"], *state.get("context", []),
+                                       *(f"{c.title} {c.text}" for c in chunks)]))
         if not text or prompts.borrowed(text, read):
             return {"chunks": chunks, "found": False, "answer": NOTHING_FOUND}
         return {"chunks": chunks, "found": True, "answer": text, "evidence": evidence(text, state["question"], chunks)}
