@@ -42,13 +42,6 @@ class SleuthCPUAttentionMetadataBuilder(CPUAttentionMetadataBuilder):
     def __init__(self, kv_cache_spec, layer_names, vllm_config, device) -> None:
         super().__init__(kv_cache_spec, layer_names, vllm_config, device)
         self.settings = AttentionSettings.from_dict(vllm_config.additional_config.get(CONFIG_KEY))
-        if self.settings.mode != "dense" and self.isa not in paged.LAYOUT_ISAS:
-            # vLLM picks its AMX kernel for bf16 where the CPU has AMX; `paged` does not read that
-            # kernel's cache layout, so a sparse engine uses the generic kernel (same cache layout
-            # as `paged` reads) for every layer, before the cache is first written.
-            log.info("sleuth attention: the %s CPU kernel is replaced by vec for sparse attention", self.isa)
-            self.isa = "vec" if self.block_size % 32 == 0 else "vec16"
-            self._set_isa_to_layers(layer_names)
 
     def build(self, common_prefix_len, common_attn_metadata, fast_build: bool = False):
         meta = super().build(common_prefix_len, common_attn_metadata, fast_build)
@@ -87,20 +80,20 @@ class SleuthCPUAttentionImpl(CPUAttentionBackendImpl):
             return super().forward(layer, query, key, value, kv_cache, attn_metadata, output, output_scale,
                                    output_block_scale)
         meta, bs = attn_metadata, kv_cache.shape[2]
-        keys, values = paged.split(kv_cache)
+        cache = paged.PagedKV(kv_cache, layer.isa)
         starts, seq_lens = meta.query_start_loc.tolist(), meta.seq_lens.tolist()
         dense = []
         for i, how in enumerate(meta.routes):
             rows, length = slice(starts[i], starts[i + 1]), seq_lens[i]
             blocks = meta.block_table[i, : -(-length // bs)]
             if how == "hcam":
-                out, sparse = paged.hcam_paged(query[rows][0], keys, values, blocks, length, self.chunk_sums,
+                out, sparse = paged.hcam_paged(query[rows][0], cache, blocks, length, self.chunk_sums,
                                                self.settings.hcam, self.scale)
                 output[rows] = out[None].to(output.dtype)
                 probe.record(route=how, context=length, sparse=sparse)
             elif how == "flexprefill":
-                out, kept = paged.flexprefill_paged(query[rows], keys, values, blocks, length,
-                                                    self.settings.flexprefill, self.scale)
+                out, kept = paged.flexprefill_paged(query[rows], cache, blocks, length, self.settings.flexprefill,
+                                                    self.scale)
                 probe.record(route=how, tokens=rows.stop - rows.start, context=length, density=round(kept, 4),
                              sparse=out is not None)
                 if out is None:
