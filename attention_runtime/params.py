@@ -4,6 +4,15 @@ loading torch."""
 from dataclasses import dataclass
 
 
+# FlexPrefill's break-even density against each dense CPU kernel: above it, that kernel is faster.
+# `vec` (vLLM's generic kernel; torch SDPA for the ops on plain tensors): patterns keeping 56% to 59%
+# of the blocks made the time to first token 0.78x to 0.80x of the dense engine's (float32, AVX2);
+# per call, in bf16 on AVX-512, the block-sparse attention broke even at 0.96 to 1.10
+# (`bench/attention_paged.py`). `amx` (vLLM's bf16 kernel on a CPU with AMX): 0.19 to 0.20 at 8k to 32k
+# tokens, per call; the index search alone costs about as much as that kernel's whole attention.
+DENSE_ABOVE = {"vec": 0.6, "vec16": 0.6, "amx": 0.2}
+
+
 @dataclass(frozen=True)
 class FlexPrefillParams:
     block_size: int = 128
@@ -13,10 +22,13 @@ class FlexPrefillParams:
     max_budget: int | None = None  # tokens each query block attends at most (sink and local aside)
     sink_blocks: int = 1
     local_blocks: int = 1
-    # Above this fraction of the blocks the queries may see, dense attention is exact and faster.
-    # Measured in the CPU engine with the default model (README, Sparse attention): patterns keeping
-    # 56% to 59% of the blocks made the time to first token 0.78x to 0.80x of vLLM's dense kernel.
-    dense_above: float = 0.6
+    # Above this fraction of the blocks the queries may see, the dense kernel is exact and faster.
+    # None: the break-even measured against the kernel FlexPrefill stands in for (`DENSE_ABOVE`).
+    dense_above: float | None = None
+
+    def dense_limit(self, kernel: str = "vec") -> float:
+        """The density above which a pattern is left to the dense `kernel`."""
+        return self.dense_above if self.dense_above is not None else DENSE_ABOVE.get(kernel, DENSE_ABOVE["vec"])
 
     def dense_below(self) -> int:
         """Queries up to this many take dense attention (as the reference code does)."""

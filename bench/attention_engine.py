@@ -20,7 +20,7 @@ HCAM and both, model-level.
 Each mode is one engine, started alone (dense first: the others are compared with it); prompts run
 one at a time. The backend's probe records each
 routed call: the tables give how many FlexPrefill calls ran sparse (the others found a pattern
-keeping more than `dense_above` of the blocks and took vLLM's dense kernel) with their mean
+keeping more than the dense kernel's break-even, `dense_above`, and took vLLM's dense kernel) with their mean
 density, and how many HCAM decode calls attended to top-k chunks rather than everything. Prints
 tables, writes JSON.
 """

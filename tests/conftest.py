@@ -95,8 +95,8 @@ def engine(model_dir, probe):
 @pytest.fixture(scope="session")
 def sparse_engine(model_dir, probe):
     """`--attention sparse` from SPARSE_FROM tokens, with every FlexPrefill pattern used (by default a
-    pattern keeping over `dense_above` (60%) of the blocks is left to vLLM's kernel, and at these lengths every pattern
-    does, bench/attention_engine.py) and HCAM scaled to the shorter context: the 8 best 32-token chunks
+    pattern keeping over the kernel's break-even (`params.DENSE_ABOVE`) is left to vLLM's kernel, and at these
+    lengths every pattern does, bench/attention_engine.py) and HCAM scaled to the shorter context: the 8 best 32-token chunks
     besides the first 64 and the last 256 tokens (the defaults, 64 chunks and 1,024 tokens, would
     attend to everything below 3,100 tokens)."""
     settings = AttentionSettings(mode="sparse", prefill_from=SPARSE_FROM, decode_from=SPARSE_FROM,

@@ -121,11 +121,23 @@ def test_flexprefill_over_the_paged_cache_equals_the_op_on_contiguous_tensors():
     assert torch.allclose(out, ref[0].transpose(0, 1), atol=1e-5)
 
 
-def test_a_dense_pattern_is_left_to_vllms_kernel():
-    cache, blocks, k, v, _, isa = write_cache(4096)
-    q = torch.randn(1024, HQ, D, generator=torch.Generator().manual_seed(4))  # random: flat attention
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_a_dense_pattern_is_left_to_vllms_kernel(layout):
+    cache, blocks, k, v, _, isa = write_cache(4096, layout)
+    q = torch.randn(1024, HQ, D, generator=torch.Generator().manual_seed(4)).to(k.dtype)  # random: flat attention
     out, kept = paged.flexprefill_paged(q, paged.PagedKV(cache, isa), blocks, 4096, FlexPrefillParams(), D ** -0.5)
-    assert out is None and kept > FlexPrefillParams().dense_above
+    assert out is None and kept > FlexPrefillParams().dense_limit(isa)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_the_density_left_to_vllms_kernel_is_its_measured_break_even(layout):
+    """A pattern keeping 36% of the blocks: used against `vec` (break-even 0.6), left to `amx` (0.2)."""
+    cache, blocks, k, v, _, isa = write_cache(4096, layout)
+    q = torch.randn(1024, HQ, D, generator=torch.Generator().manual_seed(4)).to(k.dtype)
+    params = FlexPrefillParams(gamma=0.3)  # flat attention: 36% of the blocks reach 0.3 of the mass
+    out, kept = paged.flexprefill_paged(q, paged.PagedKV(cache, isa), blocks, 4096, params, D ** -0.5)
+    assert 0.25 < kept < 0.55
+    assert (out is None) == (layout == "amx")
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)

@@ -91,7 +91,7 @@ def test_flexprefill_takes_half_precision(dtype):
 def test_a_pattern_that_keeps_most_blocks_takes_dense_attention():
     q, k, v = qkv(Lq=1024, Lk=1024)  # random inputs: flat attention, most blocks needed to reach gamma
     params = FlexPrefillParams(block_size=64, gamma=0.9, min_budget=64)
-    assert density(flexprefill_mask(q, k, params), 1024, 1024, 64) > params.dense_above
+    assert density(flexprefill_mask(q, k, params), 1024, 1024, 64) > params.dense_limit()
     assert torch.equal(flexprefill_attention(q, k, v, params), dense_attention(q, k, v))
 
 

@@ -30,7 +30,7 @@ class PagedKV:
         nb, H, bs, two_d = kv_cache.shape
         D = two_d // 2
         halves = kv_cache.view(nb, H, 2, bs * D)
-        self.heads, self.block_size, self.amx = H, bs, isa == "amx"
+        self.heads, self.block_size, self.kernel, self.amx = H, bs, isa, isa == "amx"
         if self.amx:
             self.k = halves[:, :, 0].view(nb, H, bs // 16, D // 2, 16, 2)
             self.v = halves[:, :, 1].view(nb, H, D // 16, bs // 2, 16, 2)
@@ -91,9 +91,9 @@ def flexprefill_paged(q: torch.Tensor, cache: PagedKV, blocks: torch.Tensor, len
                       scale: float) -> tuple[torch.Tensor | None, float]:
     """FlexPrefill for one request's new tokens `q [n, Hq, D]` (the last n of `length`): the output
     `[n, Hq, D]` and the fraction of blocks kept, or None and that fraction when it is above
-    `params.dense_above` (the platform's dense kernel is then faster, and exact)."""
+    `params.dense_limit` for the cache's kernel (that kernel is then faster, and exact)."""
     k, v = cache.sequence(blocks, length)
-    out, kept = flexprefill_sparse(q.transpose(0, 1)[None], k, v, params, scale=scale)
+    out, kept = flexprefill_sparse(q.transpose(0, 1)[None], k, v, params, scale=scale, kernel=cache.kernel)
     return (out[0].transpose(0, 1) if out is not None else None), kept
 
 

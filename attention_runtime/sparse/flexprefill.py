@@ -27,12 +27,14 @@ def flexprefill_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, par
 
 
 def flexprefill_sparse(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, params: FlexPrefillParams, *,
-                       scale: float | None = None, window: int | None = None) -> tuple[torch.Tensor | None, float]:
+                       scale: float | None = None, window: int | None = None,
+                       kernel: str = "vec") -> tuple[torch.Tensor | None, float]:
     """The index search, then the block-sparse attention: the output and the fraction of blocks
-    kept, or None and that fraction when it is above `params.dense_above` (dense is then faster)."""
+    kept, or None and that fraction when it is above `params.dense_limit(kernel)`, the dense kernel
+    being then faster."""
     mask = flexprefill_mask(q, k, params, scale=scale, window=window)
     kept = density(mask, q.shape[2], k.shape[2], params.block_size, window)
-    if kept > params.dense_above:
+    if kept > params.dense_limit(kernel):
         return None, kept
     return block_sparse_attention(q, k, v, mask, params.block_size, scale=scale, window=window), kept
 
