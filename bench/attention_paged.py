@@ -21,7 +21,6 @@ Each kernel the CPU runs: `vec` (any x86; the kernel vLLM uses without AMX, or i
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
@@ -33,7 +32,7 @@ from attention_runtime.backends import paged  # noqa: E402
 from attention_runtime.params import FlexPrefillParams, HCAMParams  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from attention import SHAPES, structured  # noqa: E402
+from attention import SHAPES, best_of, structured  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BS = 128  # vLLM-CPU's KV block size
@@ -77,15 +76,6 @@ class Cache:
             block_table=self.blocks[None].int(), softcap=0, scheduler_metadata=schedule, s_aux=None,
             dynamic_causal=None, k_scale=1.0, v_scale=1.0, kv_cache_dtype="auto")
         return out
-
-
-def best_of(repeat: int, fn):
-    times, out = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), out
 
 
 def prefill_row(isa: str, dtype: torch.dtype, length: int, chunk: int, repeat: int) -> dict:

@@ -30,8 +30,8 @@ class PagedKV:
         nb, H, bs, two_d = kv_cache.shape
         D = two_d // 2
         halves = kv_cache.view(nb, H, 2, bs * D)
-        self.heads, self.block_size, self.kernel, self.amx = H, bs, isa, isa == "amx"
-        if self.amx:
+        self.heads, self.block_size, self.kernel = H, bs, isa
+        if isa == "amx":
             self.k = halves[:, :, 0].view(nb, H, bs // 16, D // 2, 16, 2)
             self.v = halves[:, :, 1].view(nb, H, D // 16, bs // 2, 16, 2)
         else:
@@ -41,7 +41,7 @@ class PagedKV:
     def sequence(self, blocks: torch.Tensor, length: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The first `length` keys and values of a request, contiguous: `[1, H, length, D]` each."""
         H = self.heads
-        if self.amx:
+        if self.kernel == "amx":
             k = self.k[blocks].permute(1, 0, 2, 4, 3, 5).reshape(H, -1, self.k.shape[3] * 2)
             v = self.v[blocks].permute(1, 0, 3, 5, 2, 4).reshape(H, -1, self.v.shape[2] * 16)
         else:
@@ -51,7 +51,7 @@ class PagedKV:
 
     def at(self, block: torch.Tensor, head: torch.Tensor, slot: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The keys and values at physical `block`, KV `head` and `slot` (broadcast together): `[..., D]` each."""
-        if self.amx:
+        if self.kernel == "amx":
             return (self.k[block, head, slot // 16, :, slot % 16, :].flatten(-2),
                     self.v[block, head, :, slot // 2, :, slot % 2].flatten(-2))
         return self.k[block, head, :, slot], self.v[block, head, slot]
