@@ -58,10 +58,11 @@ class Settings(BaseSettings):
     max_model_len: int = Field(32768, ge=256)
     kv_cache_gb: float | None = Field(None, gt=0)  # None: 1 GiB in bfloat16, 2 GiB in float32
     # Sparse attention for long contexts in the local engine: FlexPrefill for prefills of at least
-    # `sparse_prefill_from` tokens, HCAM for decodes over at least `sparse_decode_from`.
+    # `sparse_prefill_from` tokens, HCAM for decodes over at least `sparse_decode_from`. None: from where
+    # each was measured to beat vLLM's kernel on this CPU (`attention_runtime.params.SPARSE_FROM`).
     attention: Literal["dense", "flexprefill", "hcam", "sparse"] = "dense"
-    sparse_prefill_from: int = Field(4096, ge=1)
-    sparse_decode_from: int = Field(4096, ge=1)
+    sparse_prefill_from: int | None = Field(None, ge=1)
+    sparse_decode_from: int | None = Field(None, ge=1)
 
     @model_validator(mode="after")
     def _evidence_fits(self) -> "Settings":

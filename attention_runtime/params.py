@@ -12,6 +12,15 @@ from dataclasses import dataclass
 # tokens, per call; the index search alone costs about as much as that kernel's whole attention.
 DENSE_ABOVE = {"vec": 0.6, "vec16": 0.6, "amx": 0.2}
 
+# Where each sparse path starts to beat each dense CPU kernel, per call (`bench/attention_paged.py`, bf16,
+# 2 threads, the default model's shape): (the sequence from which FlexPrefill's prefill call was faster,
+# the context from which HCAM's decode call was). Against `vec`, FlexPrefill took 1.20x the kernel's time
+# at 4k and 0.49x to 0.96x from 8k to 32k; HCAM 1.13x at 20k and 0.68x to 0.84x from 24k to 32k.
+# Against `amx` both were slower at every length measured, 4k to 32k (FlexPrefill 2.3x to 6.3x, HCAM
+# 3.7x to 15x): None, never routed by default.
+SPARSE_FROM: dict[str, tuple[int | None, int | None]] = {
+    "vec": (8192, 24576), "vec16": (8192, 24576), "amx": (None, None)}
+
 
 @dataclass(frozen=True)
 class FlexPrefillParams:

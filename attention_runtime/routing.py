@@ -8,10 +8,11 @@ attend to the whole context are routed: a sliding-window layer is already sparse
 platform's kernel.
 """
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from attention_runtime.params import FlexPrefillParams, HCAMParams
+from attention_runtime.params import SPARSE_FROM, FlexPrefillParams, HCAMParams
 
 Mode = Literal["dense", "flexprefill", "hcam", "sparse"]
 MODES: tuple[str, ...] = ("dense", "flexprefill", "hcam", "sparse")
@@ -21,8 +22,10 @@ CONFIG_KEY = "sleuth_attention"  # the key in vLLM's additional_config
 @dataclass(frozen=True)
 class AttentionSettings:
     mode: Mode = "dense"
-    prefill_from: int = 4096  # FlexPrefill for a prefill whose sequence reaches this many tokens
-    decode_from: int = 4096  # HCAM for a decode with at least this much context
+    # FlexPrefill for a prefill whose sequence reaches `prefill_from` tokens, HCAM for a decode over at least
+    # `decode_from`. None: where that path was measured to beat the dense kernel (`params.SPARSE_FROM`).
+    prefill_from: int | None = None
+    decode_from: int | None = None
     # The ops' own parameters; in the engine, HCAM's chunks are the KV-cache blocks (its chunk_size
     # and min_context are replaced by the block size and `decode_from`).
     flexprefill: FlexPrefillParams = field(default_factory=FlexPrefillParams)
@@ -40,6 +43,13 @@ class AttentionSettings:
     def decode(self) -> bool:
         return self.mode in ("hcam", "sparse")
 
+    def thresholds(self, kernel: str = "vec") -> tuple[float, float]:
+        """(prefill_from, decode_from) where the dense kernel is `kernel`; infinite: never taken."""
+        measured_prefill, measured_decode = SPARSE_FROM.get(kernel, SPARSE_FROM["vec"])
+        prefill = self.prefill_from if self.prefill_from is not None else measured_prefill
+        decode = self.decode_from if self.decode_from is not None else measured_decode
+        return (math.inf if prefill is None else prefill, math.inf if decode is None else decode)
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -51,11 +61,13 @@ class AttentionSettings:
                    flexprefill=FlexPrefillParams(**d["flexprefill"]), hcam=HCAMParams(**d["hcam"]))
 
 
-def route(settings: AttentionSettings, query_len: int, seq_len: int) -> str:
-    """'flexprefill', 'hcam' or 'dense' for one request: `query_len` new tokens, `seq_len` in all."""
-    if settings.decode and query_len == 1 and seq_len >= settings.decode_from:
+def route(settings: AttentionSettings, query_len: int, seq_len: int, kernel: str = "vec") -> str:
+    """'flexprefill', 'hcam' or 'dense' for one request: `query_len` new tokens, `seq_len` in all, where
+    the dense kernel would be `kernel`."""
+    prefill_from, decode_from = settings.thresholds(kernel)
+    if settings.decode and query_len == 1 and seq_len >= decode_from:
         return "hcam"
     if (settings.prefill and query_len > settings.flexprefill.dense_below()
-            and seq_len >= settings.prefill_from):
+            and seq_len >= prefill_from):
         return "flexprefill"
     return "dense"

@@ -46,9 +46,9 @@ FLEX_FROM = 2048  # the first prefill chunk FlexPrefill takes (chunks of 2,048; 
 def modes(gamma: float) -> dict[str, AttentionSettings]:
     """The engines compared: dense, FlexPrefill with every pattern used, HCAM with the defaults."""
     return {"dense": AttentionSettings(),
-            "flexprefill-forced": AttentionSettings(mode="flexprefill",
+            "flexprefill-forced": AttentionSettings(mode="flexprefill", prefill_from=4096,
                                                     flexprefill=FlexPrefillParams(gamma=gamma, dense_above=1.0)),
-            "hcam": AttentionSettings(mode="hcam")}
+            "hcam": AttentionSettings(mode="hcam", decode_from=4096)}
 
 
 async def request(engine: Engine, ids: list[int], *, max_tokens: int, prompt_top1: bool):

@@ -5,6 +5,7 @@ vLLM's `cpu_attention_with_kv_cache` over the same cache. No engine is started."
 import pytest
 import torch
 
+from attention_runtime.params import SPARSE_FROM
 from attention_runtime.routing import AttentionSettings, route
 from attention_runtime.sparse import FlexPrefillParams, HCAMParams, flexprefill_attention, hcam_decode
 
@@ -170,3 +171,16 @@ def test_routes_follow_the_mode_and_the_thresholds():
     assert AttentionSettings.from_dict(sparse.to_dict()) == sparse
     with pytest.raises(ValueError, match="attention must be one of dense, flexprefill, hcam, sparse"):
         AttentionSettings(mode="fast")
+
+
+def test_by_default_each_path_is_taken_where_it_beats_the_kernel_it_stands_in_for():
+    sparse = AttentionSettings(mode="sparse")
+    prefill_from, decode_from = SPARSE_FROM["vec"]
+    assert route(sparse, 2048, prefill_from, "vec") == "flexprefill"
+    assert route(sparse, 2048, prefill_from - 1, "vec") == "dense"
+    assert route(sparse, 1, decode_from, "vec") == "hcam" and route(sparse, 1, decode_from - 1, "vec") == "dense"
+    # Slower than vLLM's AMX kernel at every length measured: a long request keeps that kernel.
+    assert route(sparse, 2048, 32768, "amx") == "dense" and route(sparse, 1, 32768, "amx") == "dense"
+    # Thresholds the user sets hold over any kernel.
+    chosen = AttentionSettings(mode="sparse", prefill_from=4096, decode_from=4096)
+    assert route(chosen, 2048, 4096, "amx") == "flexprefill" and route(chosen, 1, 4096, "amx") == "hcam"

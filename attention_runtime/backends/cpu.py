@@ -11,6 +11,7 @@ tokens, on the kernels whose cache layout `paged` reads; anything else stays den
 """
 
 import logging
+import math
 from dataclasses import dataclass, fields
 
 import torch
@@ -42,18 +43,28 @@ class SleuthCPUAttentionMetadataBuilder(CPUAttentionMetadataBuilder):
     def __init__(self, kv_cache_spec, layer_names, vllm_config, device) -> None:
         super().__init__(kv_cache_spec, layer_names, vllm_config, device)
         self.settings = AttentionSettings.from_dict(vllm_config.additional_config.get(CONFIG_KEY))
+        prefill, decode = self.settings.thresholds(self.isa)
+        self.shortest = min(prefill, decode)  # no request of a shorter sequence is routed
+        taken = ([f"FlexPrefill from {_tokens(prefill)}"] if self.settings.prefill else []) + (
+            [f"HCAM from {_tokens(decode)}"] if self.settings.decode else [])
+        if taken:
+            log.info("%s attention over vLLM's %s kernel: %s", self.settings.mode, self.isa, ", ".join(taken))
 
     def build(self, common_prefix_len, common_attn_metadata, fast_build: bool = False):
         meta = super().build(common_prefix_len, common_attn_metadata, fast_build)
         s = self.settings
         if (s.mode == "dense" or self.window_size != -1 or meta.causal is not True or meta.dynamic_causal is not None
-                or self.is_encoder_only_attention or meta.max_seq_len < min(s.prefill_from, s.decode_from)):
+                or self.is_encoder_only_attention or meta.max_seq_len < self.shortest):
             return meta
         starts, seq_lens = meta.query_start_loc.tolist(), meta.seq_lens.tolist()
-        routes = tuple(route(s, starts[i + 1] - starts[i], seq_lens[i]) for i in range(len(seq_lens)))
+        routes = tuple(route(s, starts[i + 1] - starts[i], seq_lens[i], self.isa) for i in range(len(seq_lens)))
         if all(r == "dense" for r in routes):
             return meta
         return RoutedMetadata(**{f.name: getattr(meta, f.name) for f in fields(CPUAttentionMetadata)}, routes=routes)
+
+
+def _tokens(threshold: float) -> str:
+    return "never (slower than this kernel where measured)" if threshold == math.inf else f"{threshold:,} tokens"
 
 
 class SleuthCPUAttentionImpl(CPUAttentionBackendImpl):
