@@ -45,10 +45,10 @@ class SleuthCPUAttentionMetadataBuilder(CPUAttentionMetadataBuilder):
         self.settings = AttentionSettings.from_dict(vllm_config.additional_config.get(CONFIG_KEY))
         prefill, decode = self.settings.thresholds(self.isa)
         self.shortest = min(prefill, decode)  # no request of a shorter sequence is routed
-        taken = ([f"FlexPrefill from {_tokens(prefill)}"] if self.settings.prefill else []) + (
-            [f"HCAM from {_tokens(decode)}"] if self.settings.decode else [])
-        if taken:
-            log.info("%s attention over vLLM's %s kernel: %s", self.settings.mode, self.isa, ", ".join(taken))
+        taken = ([_when("FlexPrefill", prefill)] if self.settings.prefill else []) + (
+            [_when("HCAM", decode)] if self.settings.decode else [])
+        if taken:  # at warning level, which vLLM's worker process writes (to the engine log under the CLI)
+            log.warning("%s attention over vLLM's %s kernel: %s", self.settings.mode, self.isa, ", ".join(taken))
 
     def build(self, common_prefix_len, common_attn_metadata, fast_build: bool = False):
         meta = super().build(common_prefix_len, common_attn_metadata, fast_build)
@@ -63,8 +63,9 @@ class SleuthCPUAttentionMetadataBuilder(CPUAttentionMetadataBuilder):
         return RoutedMetadata(**{f.name: getattr(meta, f.name) for f in fields(CPUAttentionMetadata)}, routes=routes)
 
 
-def _tokens(threshold: float) -> str:
-    return "never (slower than this kernel where measured)" if threshold == math.inf else f"{threshold:,} tokens"
+def _when(path: str, threshold: float) -> str:
+    return f"{path} never (slower than this kernel where measured)" if threshold == math.inf else (
+        f"{path} from {threshold:,} tokens")
 
 
 class SleuthCPUAttentionImpl(CPUAttentionBackendImpl):
@@ -81,6 +82,8 @@ class SleuthCPUAttentionImpl(CPUAttentionBackendImpl):
 
     def do_kv_cache_update(self, layer, key, value, kv_cache, slot_mapping) -> None:
         super().do_kv_cache_update(layer, key, value, kv_cache, slot_mapping)
+        if self.chunk_sums is not None and self.settings.thresholds(layer.isa)[1] == math.inf:
+            self.chunk_sums = None  # HCAM is never taken over this layer's kernel: nothing to keep
         if self.chunk_sums is not None:
             self.chunk_sums.add(key, slot_mapping, kv_cache.shape[0], kv_cache.shape[2])
 
