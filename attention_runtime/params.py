@@ -4,22 +4,33 @@ loading torch."""
 from dataclasses import dataclass
 
 
-# FlexPrefill's break-even density against each dense CPU kernel: above it, that kernel is faster.
-# `vec` (vLLM's generic kernel; torch SDPA for the ops on plain tensors): patterns keeping 56% to 59%
-# of the blocks made the time to first token 0.78x to 0.80x of the dense engine's (float32, AVX2);
-# per call, in bf16 on AVX-512, the block-sparse attention broke even at 0.96 to 1.10
-# (`bench/attention_paged.py`). `amx` (vLLM's bf16 kernel on a CPU with AMX): 0.19 to 0.20 at 8k to 32k
-# tokens, per call; the index search alone costs about as much as that kernel's whole attention.
-DENSE_ABOVE = {"vec": 0.6, "vec16": 0.6, "amx": 0.2}
+def kernel_name(isa: str, dtype: object) -> str:
+    """The dense CPU kernel as the tables below name it: vLLM's ISA for the kernel (`vec`, `vec16`, `amx`),
+    with `-bf16` where it computes in 16 bits. The same kernel in float32 and in bf16 is a different race."""
+    return isa if "float32" in str(dtype) or isa == "amx" else f"{isa}-bf16"
 
-# Where each sparse path starts to beat each dense CPU kernel, per call (`bench/attention_paged.py`, bf16,
-# 2 threads, the default model's shape): (the sequence from which FlexPrefill's prefill call was faster,
-# the context from which HCAM's decode call was). Against `vec`, FlexPrefill took 1.20x the kernel's time
-# at 4k and 0.49x to 0.96x from 8k to 32k; HCAM 1.13x at 20k and 0.68x to 0.84x from 24k to 32k.
-# Against `amx` both were slower at every length measured, 4k to 32k (FlexPrefill 2.3x to 6.3x, HCAM
-# 3.7x to 15x): None, never routed by default.
+
+# FlexPrefill's break-even density against each dense CPU kernel: above it, that kernel is faster.
+# `vec` in float32 (CPUs without bf16 instructions): patterns keeping 56% to 59% of the blocks made the
+# time to first token 0.78x to 0.80x of the dense engine's (AVX2). `vec-bf16` (CPUs with AVX512-BF16 and no
+# AMX): per call 0.31 to 0.36 on an AMD EPYC (`bench/attention_paged.py`), though 0.90 to 1.01 on an Intel
+# Xeon, where vLLM runs `amx` instead. `amx`: 0.19 to 0.20 at 8k to 32k tokens, per call; the index search
+# alone costs about as much as that kernel's whole attention.
+DENSE_ABOVE = {"vec": 0.6, "vec16": 0.6, "vec-bf16": 0.33, "vec16-bf16": 0.33, "amx": 0.2}
+
+# Where each sparse path starts to beat each dense CPU kernel: (the sequence from which FlexPrefill's
+# prefill is faster, the context from which HCAM's decoding is); None: never, so not routed by default.
+# - `vec` (float32): FlexPrefill 0.78x to 0.80x of dense's time to first token at 8k and 16k through the engine
+#   (AVX2); HCAM from 24k as in bf16 (not measured at 32k through the engine in float32).
+# - `vec-bf16`: through the engine on an AMD EPYC (`bench/attention_engine.py --measured`), FlexPrefill took
+#   1.16x and 1.30x dense's time to first token at 16k and 32k (its patterns keep about half the blocks,
+#   above the kernel's break-even), HCAM 0.45x dense's time a token at 32k; per call, HCAM 1.06x at 16k and
+#   0.63x to 0.80x from 24k to 32k.
+# - `amx`: both slower per call at every length measured, 4k to 32k (FlexPrefill 2.3x to 6.3x, HCAM 3.7x to
+#   15x), and through the engine.
 SPARSE_FROM: dict[str, tuple[int | None, int | None]] = {
-    "vec": (8192, 24576), "vec16": (8192, 24576), "amx": (None, None)}
+    "vec": (8192, 24576), "vec16": (8192, 24576), "vec-bf16": (None, 24576), "vec16-bf16": (None, 24576),
+    "amx": (None, None)}
 
 
 @dataclass(frozen=True)

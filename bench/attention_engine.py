@@ -8,7 +8,8 @@ HCAM and both, model-level.
   offline corpus with a dev question's gold paragraphs among them, then the question; greedy, 16 tokens.
   Each sparse mode against dense: how often the first token agrees, how often all 16 do, the mean
   agreeing prefix, time to first token and per decoded token. The sparse paths are taken from 4,096
-  tokens on any kernel (`--attention` alone takes them only past their measured break-even); mode
+  tokens on any kernel (`--attention` alone takes them only past their measured break-even, as `--measured`
+  does here); mode
   `flexprefill-forced` uses every FlexPrefill pattern however dense (`dense_above` = 1).
 - passkey: needles in filler paragraphs, prompts of 1k, 2k, 4k and 8k tokens (`--needle-lengths`):
   a 5-digit pass key at depths 10%, 50% and 90%; three keys of three doors at once, one asked for
@@ -174,8 +175,8 @@ def calls(probe: Path) -> dict:
             "hcam_sparse": sum(r.get("route") == "hcam" and r["sparse"] for r in rows)}
 
 
-def settings_for(mode: str, part: str) -> AttentionSettings:
-    thresholds = PASSKEY if part == "passkey" else AGREEMENT
+def settings_for(mode: str, part: str, measured: bool = False) -> AttentionSettings:
+    thresholds = {} if measured else PASSKEY if part == "passkey" else AGREEMENT
     if mode == "flexprefill-forced":
         return AttentionSettings(mode="flexprefill", flexprefill=FlexPrefillParams(dense_above=1.0), **thresholds)
     return AttentionSettings(mode=mode, **thresholds)
@@ -249,15 +250,16 @@ async def main(args) -> None:
         runs = {}
         for mode in args.modes:
             config = EngineConfig(model=model, max_model_len=longest + 32, kv_cache_bytes=2 << 30,
-                                  attention=settings_for(mode, part))
+                                  attention=settings_for(mode, part, args.measured))
             runs[mode] = await run_prompts(config, prompts, 16 if part == "agreement" else 8,
                                            out / f"probe-{part}-{mode}.jsonl")
             print(f"{part}: {mode} done", flush=True)
         table = agreement_table(prompts, runs) if part == "agreement" else passkey_table(prompts, runs)
         print(f"\n## {part}\n\n{markdown(table)}\n", flush=True)
-        result["parts"][part] = {"settings": {m: settings_for(m, part).to_dict() for m in args.modes}, "table": table,
+        result["parts"][part] = {"settings": {m: settings_for(m, part, args.measured).to_dict() for m in args.modes}, "table": table,
                                  "runs": runs}
     name = "attention_engine.json" if args.modes == list(DEFAULT_MODES) else f"attention_engine-{'-'.join(args.modes[1:])}.json"
+    name = name.replace(".json", "-measured.json") if args.measured else name
     (out / name).write_text(json.dumps(result, indent=1))
 
 
@@ -270,6 +272,8 @@ if __name__ == "__main__":
     parser.add_argument("--needles", nargs="+", choices=NEEDLES, default=list(NEEDLES), help="needle kinds (passkey part)")
     parser.add_argument("--needle-lengths", nargs="+", type=int, default=list(PASSKEY_LENGTHS),
                         help="needle prompt lengths")
+    parser.add_argument("--measured", action="store_true",
+                        help="route from the thresholds measured for the engine's kernel, as --attention does")
     parser.add_argument("--model", default=DEFAULT, help="catalogue name, checkpoint folder or Hugging Face id")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     asyncio.run(main(parser.parse_args()))

@@ -5,7 +5,7 @@ vLLM's `cpu_attention_with_kv_cache` over the same cache. No engine is started."
 import pytest
 import torch
 
-from attention_runtime.params import SPARSE_FROM
+from attention_runtime.params import SPARSE_FROM, kernel_name
 from attention_runtime.routing import AttentionSettings, route
 from attention_runtime.sparse import FlexPrefillParams, HCAMParams, flexprefill_attention, hcam_decode
 
@@ -175,12 +175,17 @@ def test_routes_follow_the_mode_and_the_thresholds():
 
 def test_by_default_each_path_is_taken_where_it_beats_the_kernel_it_stands_in_for():
     sparse = AttentionSettings(mode="sparse")
-    prefill_from, decode_from = SPARSE_FROM["vec"]
+    for kernel in ("vec", "vec-bf16"):
+        decode_from = SPARSE_FROM[kernel][1]
+        assert route(sparse, 1, decode_from, kernel) == "hcam" and route(sparse, 1, decode_from - 1, kernel) == "dense"
+    prefill_from = SPARSE_FROM["vec"][0]  # float32
     assert route(sparse, 2048, prefill_from, "vec") == "flexprefill"
     assert route(sparse, 2048, prefill_from - 1, "vec") == "dense"
-    assert route(sparse, 1, decode_from, "vec") == "hcam" and route(sparse, 1, decode_from - 1, "vec") == "dense"
-    # Slower than vLLM's AMX kernel at every length measured: a long request keeps that kernel.
+    # Slower than vLLM's kernel at every length measured: a long prefill keeps `vec` in bf16, and AMX keeps both.
+    assert route(sparse, 2048, 32768, "vec-bf16") == "dense"
     assert route(sparse, 2048, 32768, "amx") == "dense" and route(sparse, 1, 32768, "amx") == "dense"
+    assert kernel_name("vec", "torch.bfloat16") == "vec-bf16" and kernel_name("vec", "torch.float32") == "vec"
+    assert kernel_name("amx", "torch.bfloat16") == "amx"
     # Thresholds the user sets hold over any kernel.
     chosen = AttentionSettings(mode="sparse", prefill_from=4096, decode_from=4096)
     assert route(chosen, 2048, 4096, "amx") == "flexprefill" and route(chosen, 1, 4096, "amx") == "hcam"

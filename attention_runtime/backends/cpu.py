@@ -27,6 +27,7 @@ from vllm.v1.attention.backends.cpu_attn import (
 
 from attention_runtime import probe
 from attention_runtime.backends import paged
+from attention_runtime.params import kernel_name
 from attention_runtime.routing import CONFIG_KEY, AttentionSettings, route
 
 log = logging.getLogger("sleuth.attention")
@@ -43,12 +44,13 @@ class SleuthCPUAttentionMetadataBuilder(CPUAttentionMetadataBuilder):
     def __init__(self, kv_cache_spec, layer_names, vllm_config, device) -> None:
         super().__init__(kv_cache_spec, layer_names, vllm_config, device)
         self.settings = AttentionSettings.from_dict(vllm_config.additional_config.get(CONFIG_KEY))
-        prefill, decode = self.settings.thresholds(self.isa)
+        self.kernel = kernel_name(self.isa, vllm_config.model_config.dtype)
+        prefill, decode = self.settings.thresholds(self.kernel)
         self.shortest = min(prefill, decode)  # no request of a shorter sequence is routed
         taken = ([_when("FlexPrefill", prefill)] if self.settings.prefill else []) + (
             [_when("HCAM", decode)] if self.settings.decode else [])
         if taken:  # at warning level, which vLLM's worker process writes (to the engine log under the CLI)
-            log.warning("%s attention over vLLM's %s kernel: %s", self.settings.mode, self.isa, ", ".join(taken))
+            log.warning("%s attention over vLLM's %s kernel: %s", self.settings.mode, self.kernel, ", ".join(taken))
 
     def build(self, common_prefix_len, common_attn_metadata, fast_build: bool = False):
         meta = super().build(common_prefix_len, common_attn_metadata, fast_build)
@@ -57,7 +59,7 @@ class SleuthCPUAttentionMetadataBuilder(CPUAttentionMetadataBuilder):
                 or self.is_encoder_only_attention or meta.max_seq_len < self.shortest):
             return meta
         starts, seq_lens = meta.query_start_loc.tolist(), meta.seq_lens.tolist()
-        routes = tuple(route(s, starts[i + 1] - starts[i], seq_lens[i], self.isa) for i in range(len(seq_lens)))
+        routes = tuple(route(s, starts[i + 1] - starts[i], seq_lens[i], self.kernel) for i in range(len(seq_lens)))
         if all(r == "dense" for r in routes):
             return meta
         return RoutedMetadata(**{f.name: getattr(meta, f.name) for f in fields(CPUAttentionMetadata)}, routes=routes)
@@ -82,7 +84,7 @@ class SleuthCPUAttentionImpl(CPUAttentionBackendImpl):
 
     def do_kv_cache_update(self, layer, key, value, kv_cache, slot_mapping) -> None:
         super().do_kv_cache_update(layer, key, value, kv_cache, slot_mapping)
-        if self.chunk_sums is not None and self.settings.thresholds(layer.isa)[1] == math.inf:
+        if self.chunk_sums is not None and math.isinf(self.settings.thresholds(kernel_name(layer.isa, kv_cache.dtype))[1]):
             self.chunk_sums = None  # HCAM is never taken over this layer's kernel: nothing to keep
         if self.chunk_sums is not None:
             self.chunk_sums.add(key, slot_mapping, kv_cache.shape[0], kv_cache.shape[2])

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 import torch
 
+from attention_runtime.params import kernel_name
 from attention_runtime.sparse.dense import dense_attention
 from attention_runtime.sparse.flexprefill import FlexPrefillParams, flexprefill_sparse
 from attention_runtime.sparse.hcam import HCAMParams, attend_parts, hcam_select
@@ -30,7 +31,8 @@ class PagedKV:
         nb, H, bs, two_d = kv_cache.shape
         D = two_d // 2
         halves = kv_cache.view(nb, H, 2, bs * D)
-        self.heads, self.block_size, self.kernel = H, bs, isa
+        self.heads, self.block_size, self.layout = H, bs, isa
+        self.kernel = kernel_name(isa, kv_cache.dtype)  # the dense kernel a sparse op stands in for
         if isa == "amx":
             self.k = halves[:, :, 0].view(nb, H, bs // 16, D // 2, 16, 2)
             self.v = halves[:, :, 1].view(nb, H, D // 16, bs // 2, 16, 2)
@@ -41,7 +43,7 @@ class PagedKV:
     def sequence(self, blocks: torch.Tensor, length: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The first `length` keys and values of a request, contiguous: `[1, H, length, D]` each."""
         H = self.heads
-        if self.kernel == "amx":
+        if self.layout == "amx":
             k = self.k[blocks].permute(1, 0, 2, 4, 3, 5).reshape(H, -1, self.k.shape[3] * 2)
             v = self.v[blocks].permute(1, 0, 3, 5, 2, 4).reshape(H, -1, self.v.shape[2] * 16)
         else:
@@ -51,7 +53,7 @@ class PagedKV:
 
     def at(self, block: torch.Tensor, head: torch.Tensor, slot: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The keys and values at physical `block`, KV `head` and `slot` (broadcast together): `[..., D]` each."""
-        if self.kernel == "amx":
+        if self.layout == "amx":
             return (self.k[block, head, slot // 16, :, slot % 16, :].flatten(-2),
                     self.v[block, head, :, slot // 2, :, slot % 2].flatten(-2))
         return self.k[block, head, :, slot], self.v[block, head, slot]
