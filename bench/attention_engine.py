@@ -5,8 +5,8 @@ HCAM and both, model-level.
                                      [--per-length 3] [--out bench/results]
 
 - agreement: research-like prompts of 4k, 8k, 12k and 16k tokens (`--lengths`): paragraphs of the
-  offline corpus with a dev question's gold paragraphs among them, then the question; greedy, 16 tokens.
-  Each sparse mode against dense: how often the first token agrees, how often all 16 do, the mean
+  offline corpus with a dev question's gold paragraphs among them, then the question; greedy, 16 tokens
+  (`--tokens`). Each sparse mode against dense: how often the first token agrees, how often all do, the mean
   agreeing prefix, time to first token and per decoded token. The sparse paths are taken from 4,096
   tokens on any kernel (`--attention` alone takes them only past their measured break-even, as `--measured`
   does here); mode
@@ -209,7 +209,7 @@ def agreement_table(prompts, runs) -> list[dict]:
             rows.append({
                 "mode": mode, "tokens": length, "prompts": len(idx),
                 "first_token_agrees": sum(a["tokens"][0] == b["tokens"][0] for a, b in zip(dense, mine)) / len(idx),
-                "all_16_agree": sum(a["tokens"] == b["tokens"] for a, b in zip(dense, mine)) / len(idx),
+                "all_agree": sum(a["tokens"] == b["tokens"] for a, b in zip(dense, mine)) / len(idx),
                 "agreeing_prefix": statistics.mean(prefix(a["tokens"], b["tokens"]) for a, b in zip(dense, mine)),
                 **timing(mine, dense),
             })
@@ -251,7 +251,7 @@ async def main(args) -> None:
         for mode in args.modes:
             config = EngineConfig(model=model, max_model_len=longest + 32, kv_cache_bytes=2 << 30,
                                   attention=settings_for(mode, part, args.measured))
-            runs[mode] = await run_prompts(config, prompts, 16 if part == "agreement" else 8,
+            runs[mode] = await run_prompts(config, prompts, args.tokens if part == "agreement" else 8,
                                            out / f"probe-{part}-{mode}.jsonl")
             print(f"{part}: {mode} done", flush=True)
         table = agreement_table(prompts, runs) if part == "agreement" else passkey_table(prompts, runs)
@@ -269,6 +269,7 @@ if __name__ == "__main__":
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(DEFAULT_MODES), help="dense first")
     parser.add_argument("--per-length", type=int, default=3, help="agreement prompts per length")
     parser.add_argument("--lengths", nargs="+", type=int, default=list(AGREEMENT_LENGTHS), help="agreement prompt lengths")
+    parser.add_argument("--tokens", type=int, default=16, help="tokens generated per agreement prompt")
     parser.add_argument("--needles", nargs="+", choices=NEEDLES, default=list(NEEDLES), help="needle kinds (passkey part)")
     parser.add_argument("--needle-lengths", nargs="+", type=int, default=list(PASSKEY_LENGTHS),
                         help="needle prompt lengths")
