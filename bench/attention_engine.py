@@ -9,8 +9,7 @@ HCAM and both, model-level.
   (`--tokens`). Each sparse mode against dense: how often the first token agrees, how often all do, the mean
   agreeing prefix, time to first token and per decoded token. The sparse paths are taken from 4,096
   tokens on any kernel (`--attention` alone takes them only past their measured break-even, as `--measured`
-  does here); mode
-  `flexprefill-forced` uses every FlexPrefill pattern however dense (`dense_above` = 1).
+  does here); mode `flexprefill-forced` uses every FlexPrefill pattern however dense (`dense_above` = 1).
 - passkey: needles in filler paragraphs, prompts of 1k, 2k, 4k and 8k tokens (`--needle-lengths`):
   a 5-digit pass key at depths 10%, 50% and 90%; three keys of three doors at once, one asked for
   (`multikey`); and a two-hop needle, a person's city near one end and the city's code near the
@@ -248,16 +247,16 @@ async def main(args) -> None:
                    else passkey_prompts(tokenizer, args.needle_lengths, args.needles))
         longest = max(len(p["ids"]) for p in prompts)
         runs = {}
+        settings = {m: settings_for(m, part, args.measured) for m in args.modes}
         for mode in args.modes:
             config = EngineConfig(model=model, max_model_len=longest + 32, kv_cache_bytes=2 << 30,
-                                  attention=settings_for(mode, part, args.measured))
+                                  attention=settings[mode])
             runs[mode] = await run_prompts(config, prompts, args.tokens if part == "agreement" else 8,
                                            out / f"probe-{part}-{mode}.jsonl")
             print(f"{part}: {mode} done", flush=True)
         table = agreement_table(prompts, runs) if part == "agreement" else passkey_table(prompts, runs)
         print(f"\n## {part}\n\n{markdown(table)}\n", flush=True)
-        result["parts"][part] = {"settings": {m: settings_for(m, part, args.measured).to_dict() for m in args.modes}, "table": table,
-                                 "runs": runs}
+        result["parts"][part] = {"settings": {m: st.to_dict() for m, st in settings.items()}, "table": table, "runs": runs}
     name = "attention_engine.json" if args.modes == list(DEFAULT_MODES) else f"attention_engine-{'-'.join(args.modes[1:])}.json"
     name = name.replace(".json", "-measured.json") if args.measured else name
     (out / name).write_text(json.dumps(result, indent=1))

@@ -66,7 +66,7 @@ class SleuthCPUAttentionMetadataBuilder(CPUAttentionMetadataBuilder):
 
 
 def _when(path: str, threshold: float) -> str:
-    return f"{path} never (slower than this kernel where measured)" if threshold == math.inf else (
+    return f"{path} never (slower than this kernel where measured)" if math.isinf(threshold) else (
         f"{path} from {threshold:,} tokens")
 
 
@@ -84,10 +84,13 @@ class SleuthCPUAttentionImpl(CPUAttentionBackendImpl):
 
     def do_kv_cache_update(self, layer, key, value, kv_cache, slot_mapping) -> None:
         super().do_kv_cache_update(layer, key, value, kv_cache, slot_mapping)
-        if self.chunk_sums is not None and math.isinf(self.settings.thresholds(kernel_name(layer.isa, kv_cache.dtype))[1]):
-            self.chunk_sums = None  # HCAM is never taken over this layer's kernel: nothing to keep
-        if self.chunk_sums is not None:
-            self.chunk_sums.add(key, slot_mapping, kv_cache.shape[0], kv_cache.shape[2])
+        if self.chunk_sums is None:
+            return
+        if self.chunk_sums.sums is None:  # the first write decides: is HCAM ever taken over this kernel?
+            if math.isinf(self.settings.thresholds(kernel_name(layer.isa, kv_cache.dtype))[1]):
+                self.chunk_sums = None  # never: nothing to keep
+                return
+        self.chunk_sums.add(key, slot_mapping, kv_cache.shape[0], kv_cache.shape[2])
 
     def forward(self, layer, query, key, value, kv_cache, attn_metadata, output, output_scale=None,
                 output_block_scale=None):
