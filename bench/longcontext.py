@@ -12,7 +12,9 @@ citation precision, prompt tokens per question, seconds per question (p50), and 
 with a 95% bootstrap interval: from the first budget, or for sparse attention from dense at the same
 budget when both are run; writes longcontext.json, longcontext.png (F1,
 evidence in the prompt and seconds against the budget) and results-<attention>-<budget>.jsonl to
---out (an interrupted run resumes; `--report` only reports what --out holds).
+--out (an interrupted run resumes; `--report` only reports what --out holds). A run kept in the
+repository goes to `--out bench/longcontext-runs/NAME`: its results are tracked, its corpus and
+memory are not, and a later session on any machine resumes it with the same command.
 """
 
 import argparse
@@ -63,13 +65,20 @@ async def main(args: argparse.Namespace) -> None:
 
 def report(out: Path, ids: set[str]) -> list[dict]:
     """The rows of every results file in `out` (dense first, budgets in order), written to
-    longcontext.json and drawn in longcontext.png."""
+    longcontext.json and drawn in longcontext.png. Each mode's rows are over the questions that
+    every run of the mode answered, so that a run still under way compares like with like."""
     rows, scores = [], {}
-    runs = [(p.stem.split("-")[1], int(p.stem.split("-")[2]), p) for p in out.glob("results-*-*.jsonl")]
-    for attention, budget, path in sorted(runs, key=lambda r: (r[0] != "dense", r[1])):
-        everything = read_results(path)
+    runs = [(p.stem.split("-")[1], int(p.stem.split("-")[2]), read_results(p)) for p in out.glob("results-*-*.jsonl")]
+    common: dict[str, set[str]] = {}  # per mode, the questions every run answered: a partial run is compared on those
+    for *_, everything in runs:
+        for mode in {r.mode for r in everything}:
+            answered = {r.id for r in everything if r.mode == mode} & ids
+            common[mode] = common.get(mode, answered) & answered
+    for attention, budget, everything in sorted(runs, key=lambda r: (r[0] != "dense", r[1])):
         for mode in dict.fromkeys(r.mode for r in everything):
-            results = [r for r in everything if r.mode == mode and r.id in ids]
+            results = [r for r in everything if r.mode == mode and r.id in common[mode]]
+            if not results:
+                continue
             a = summarize(results)[mode]["all"]
             f1 = scores[(attention, budget, mode)] = {r.id: r.f1 for r in results}
             first = next(v for (at, _, m), v in scores.items() if (at, m) == (attention, mode))
