@@ -4,7 +4,7 @@
                                 [--attention dense] [--concurrency 1] [--out bench/results/longcontext]
 
 The questions are every k-th of the file (k = its size // --limit), so that each source dataset is
-represented in proportion. For each attention mode one model is used: an engine started here, or a
+represented in proportion, and they are run in an order whose every prefix is in proportion too. For each attention mode one model is used: an engine started here, or a
 running `sleuth serve` of the configured model (then give one --attention, the serve's), and for each budget the questions are answered with `context_tokens` = the budget, each budget with
 its own data dir (memory) over the same corpus. Prints a table per attention mode, budget and mode:
 F1, EM, evidence recall among the pages read and among the pages whose passages were in a prompt,
@@ -39,7 +39,7 @@ SHARED = ROOT.parent / "shared" / "bench"
 
 async def main(args: argparse.Namespace) -> None:
     every = load_questions(args.questions)
-    questions = every[:: max(1, len(every) // args.limit)][: args.limit]
+    questions = in_proportion(every[:: max(1, len(every) // args.limit)][: args.limit])
     ids = {q.id for q in questions}
     args.out.mkdir(parents=True, exist_ok=True)
     corpus_db = args.out / "corpus.db"
@@ -61,6 +61,17 @@ async def main(args: argparse.Namespace) -> None:
                         report(args.out, ids)
                         print(f"{attention} {budget} {mode}: done", file=sys.stderr, flush=True)
     print(table(report(args.out, ids)))
+
+
+def in_proportion(questions: list) -> list:
+    """`questions` in an order whose every prefix holds each source dataset in proportion (the file is
+    grouped by dataset), so that a long run stopped early is still a fair sample; within a dataset,
+    file order."""
+    by_dataset: dict[str, list] = {}
+    for q in questions:
+        by_dataset.setdefault(q.source_dataset, []).append(q)
+    place = {q.id: (i + 0.5) / len(group) for group in by_dataset.values() for i, q in enumerate(group)}
+    return sorted(questions, key=lambda q: place[q.id])
 
 
 def report(out: Path, ids: set[str]) -> list[dict]:
