@@ -4,8 +4,10 @@
                                 [--attention dense] [--concurrency 1] [--out bench/results/longcontext]
 
 The questions are every k-th of the file (k = its size // --limit), so that each source dataset is
-represented in proportion, and they are run in an order whose every prefix is in proportion too. For each attention mode one model is used: an engine started here, or a
-running `sleuth serve` of the configured model (then give one --attention, the serve's), and for each budget the questions are answered with `context_tokens` = the budget, each budget with
+represented in proportion, and they run in an order whose every prefix is in proportion too. For
+each attention mode one model is used: an engine started here, or a running `sleuth serve` of the
+configured model (then give one --attention, the serve's), and for each budget the questions are
+answered with `context_tokens` = the budget, each budget with
 its own data dir (memory) over the same corpus. Prints a table per attention mode, budget and mode:
 F1, EM, evidence recall among the pages read and among the pages whose passages were in a prompt,
 citation precision, prompt tokens per question, seconds per question (p50), and F1's paired change
