@@ -13,7 +13,8 @@ from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from agents.errors import SettingsError
-from attention_runtime import CATALOGUE, DEFAULT, CatalogueModel, EngineConfig, model_dir
+from attention_runtime import CATALOGUE, DEFAULT, CatalogueModel, EngineConfig, installed_build, model_dir
+from attention_runtime.engine import native_dtype
 from attention_runtime.routing import AttentionSettings
 from memory import Memory
 from tools import FetchLimits
@@ -59,7 +60,8 @@ class Settings(BaseSettings):
     kv_cache_gb: float | None = Field(None, gt=0)  # None: 1 GiB in bfloat16, 2 GiB in float32
     # Sparse attention for long contexts in the local engine: FlexPrefill for prefills of at least
     # `sparse_prefill_from` tokens, HCAM for decodes over at least `sparse_decode_from`. None: from where
-    # each was measured to beat vLLM's kernel on this CPU (`attention_runtime.params.SPARSE_FROM`).
+    # each was measured to beat vLLM's kernel on this machine (`attention_runtime.calibration`; measured
+    # once, kept in `calibration.json` in the data folder).
     attention: Literal["dense", "flexprefill", "hcam", "sparse"] = "dense"
     sparse_prefill_from: int | None = Field(None, ge=1)
     sparse_decode_from: int | None = Field(None, ge=1)
@@ -130,10 +132,20 @@ class Settings(BaseSettings):
         """Where a catalogue model's converted checkpoint lives (None for other models)."""
         return model_dir(self.data_dir, self.model) if self.catalogue_model else None
 
+    @property
+    def calibration_path(self) -> Path:
+        return self.data_dir / "calibration.json"
+
     def engine_config(self, model_path: str | None = None) -> EngineConfig:
+        """The engine for these settings. With sparse attention on a CPU, the thresholds left open are
+        this machine's (measured on first use: `attention_runtime.calibration`)."""
         attention = AttentionSettings(mode=self.attention, prefill_from=self.sparse_prefill_from,
                                       decode_from=self.sparse_decode_from)
         path = model_path or (str(self.model_dir) if self.model_dir else self.model)
+        if attention.mode != "dense" and installed_build() == "cpu":
+            from attention_runtime.calibration import calibrated
+
+            attention = calibrated(attention, path, native_dtype("cpu"), self.max_model_len, self.calibration_path)
         return EngineConfig(model=path, max_model_len=self.max_model_len,
                             kv_cache_bytes=int(self.kv_cache_gb * (1 << 30)) if self.kv_cache_gb else None,
                             attention=attention)

@@ -34,6 +34,18 @@ SPARSE_FROM: dict[str, tuple[int | None, int | None]] = {
 
 
 @dataclass(frozen=True)
+class BreakEven:
+    """Where the sparse paths beat one dense kernel on one machine (`attention_runtime.calibration`): the
+    sequence from which FlexPrefill's prefill is faster and the context from which HCAM's decoding is
+    (None: never), and the density above which a FlexPrefill pattern is left to the kernel."""
+
+    kernel: str
+    prefill_from: int | None
+    decode_from: int | None
+    dense_above: float
+
+
+@dataclass(frozen=True)
 class FlexPrefillParams:
     block_size: int = 128
     gamma: float = 0.9  # cumulative attention mass to keep

@@ -12,7 +12,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from attention_runtime.params import SPARSE_FROM, FlexPrefillParams, HCAMParams
+from attention_runtime.params import SPARSE_FROM, BreakEven, FlexPrefillParams, HCAMParams
 
 Mode = Literal["dense", "flexprefill", "hcam", "sparse"]
 MODES: tuple[str, ...] = ("dense", "flexprefill", "hcam", "sparse")
@@ -23,9 +23,11 @@ CONFIG_KEY = "sleuth_attention"  # the key in vLLM's additional_config
 class AttentionSettings:
     mode: Mode = "dense"
     # FlexPrefill for a prefill whose sequence reaches `prefill_from` tokens, HCAM for a decode over at least
-    # `decode_from`. None: where that path was measured to beat the dense kernel (`params.SPARSE_FROM`).
+    # `decode_from`. None: where that path was measured to beat the dense kernel: on this machine (`measured`),
+    # else on ours (`params.SPARSE_FROM`).
     prefill_from: int | None = None
     decode_from: int | None = None
+    measured: BreakEven | None = None  # this machine's, for one kernel (`calibration.calibrated`)
     # The ops' own parameters; in the engine, HCAM's chunks are the KV-cache blocks (its chunk_size
     # and min_context are replaced by the block size and `decode_from`).
     flexprefill: FlexPrefillParams = field(default_factory=FlexPrefillParams)
@@ -45,7 +47,9 @@ class AttentionSettings:
 
     def thresholds(self, kernel: str = "vec") -> tuple[float, float]:
         """(prefill_from, decode_from) where the dense kernel is `kernel`; infinite: never taken."""
-        measured_prefill, measured_decode = SPARSE_FROM.get(kernel, SPARSE_FROM["vec"])
+        m = self.measured
+        measured_prefill, measured_decode = ((m.prefill_from, m.decode_from) if m and m.kernel == kernel
+                                             else SPARSE_FROM.get(kernel, SPARSE_FROM["vec"]))
         prefill = self.prefill_from if self.prefill_from is not None else measured_prefill
         decode = self.decode_from if self.decode_from is not None else measured_decode
         return (math.inf if prefill is None else prefill, math.inf if decode is None else decode)
@@ -58,6 +62,7 @@ class AttentionSettings:
         if not d:
             return cls()
         return cls(mode=d["mode"], prefill_from=d["prefill_from"], decode_from=d["decode_from"],
+                   measured=BreakEven(**d["measured"]) if d.get("measured") else None,
                    flexprefill=FlexPrefillParams(**d["flexprefill"]), hcam=HCAMParams(**d["hcam"]))
 
 

@@ -18,48 +18,19 @@ import argparse
 import json
 import math
 import sys
-import time
 from pathlib import Path
 
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import torch  # noqa: E402
 
+from attention_runtime.calibration import best_of, structured  # noqa: E402
 from attention_runtime.sparse import FlexPrefillParams, HCAMParams, hcam_decode  # noqa: E402
 from attention_runtime.sparse.flexprefill import block_sparse_attention, flexprefill_mask  # noqa: E402
 from attention_runtime.sparse.hcam import chunk_means  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SHAPES = {"embedded": (4, 1, 256), "8b": (32, 8, 128), "qwen1.5b": (12, 2, 128)}
-
-
-def structured(Hq: int, Hkv: int, L: int, D: int, Lq: int, seed: int = 0, dtype: torch.dtype = torch.float32):
-    """q [1, Hq, Lq, D], k, v [1, Hkv, L, D] with a sink and rotary locality."""
-    g = torch.Generator().manual_seed(seed)
-    half = D // 2
-    freqs = 1.0 / (10000 ** (torch.arange(half) / half))
-    angles = torch.arange(L)[:, None] * freqs[None, :]  # [L, half]
-
-    def rotate(x: torch.Tensor, pos: slice) -> torch.Tensor:
-        cos, sin = angles[pos].cos(), angles[pos].sin()
-        x1, x2 = x[..., :half], x[..., half:]
-        return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], -1)
-
-    shared = torch.randn(D, generator=g)
-    k = rotate(0.6 * torch.randn(1, Hkv, L, D, generator=g) + shared, slice(0, L))
-    q = rotate(0.6 * torch.randn(1, Hq, Lq, D, generator=g) + shared, slice(L - Lq, L))
-    k[:, :, 0] = q.mean(2).view(1, Hkv, Hq // Hkv, D).mean(2)  # the sink
-    v = torch.randn(1, Hkv, L, D, generator=g)
-    return q.to(dtype), k.to(dtype), v.to(dtype)
-
-
-def best_of(repeat: int, fn):
-    times, out = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), out
 
 
 def sdpa(q, k, v, causal: bool):

@@ -13,9 +13,9 @@ KV heads of 128 dimensions).
 - decode: one new token over each length of context, vLLM's kernel against HCAM (`paged.hcam_paged`).
 
 Each kernel the CPU runs: `vec` (any x86; the kernel vLLM uses without AMX, or in float32), and
-`amx` in bfloat16 where the CPU has AMX (the kernel vLLM then picks for bf16). Inputs are
-`bench/attention.py`'s synthetic ones (a sink and rotary locality). Time per call is the best of
-`--repeat`, 2 threads. Prints a table, writes bench/results/attention_paged.json.
+`amx` in bfloat16 where the CPU has AMX (the kernel vLLM then picks for bf16). Inputs are synthetic,
+with a sink and rotary locality (`attention_runtime.calibration.structured`, as in `bench/attention.py`).
+Time per call is the best of `--repeat`, 2 threads. Prints a table, writes bench/results/attention_paged.json.
 """
 
 import argparse
@@ -26,17 +26,13 @@ from pathlib import Path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import torch  # noqa: E402
-from vllm import _custom_ops as ops  # noqa: E402
 
 from attention_runtime.backends import paged  # noqa: E402
+from attention_runtime.calibration import BLOCK, PagedCache, best_of  # noqa: E402
 from attention_runtime.params import FlexPrefillParams, HCAMParams  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from attention import SHAPES, best_of, structured  # noqa: E402
-
 ROOT = Path(__file__).resolve().parent.parent
-BS = 128  # vLLM-CPU's KV block size
-HQ, HKV, D = SHAPES["qwen1.5b"]
+SHAPE = (12, 2, 128)  # the default model's query heads, KV heads, head size
 
 
 def kernels() -> list[tuple[str, torch.dtype]]:
@@ -46,45 +42,12 @@ def kernels() -> list[tuple[str, torch.dtype]]:
     return found
 
 
-class Cache:
-    """`length` keys and values written into a paged cache by vLLM's kernel `isa`; queries for the last `new`."""
-
-    def __init__(self, isa: str, dtype: torch.dtype, length: int, new: int) -> None:
-        q, k, v = structured(HQ, HKV, length, D, new, dtype=dtype)
-        self.q, self.k = q[0].transpose(0, 1).contiguous(), k[0].transpose(0, 1).contiguous()  # [n, H, D]
-        self.isa, self.length, self.nb = isa, length, -(-length // BS)
-        self.cache = torch.zeros(self.nb, HKV, BS, 2 * D, dtype=dtype)
-        key_cache, value_cache = self.cache.view(self.nb, HKV, 2 * BS, D).chunk(2, dim=2)
-        ops.cpu_attn_reshape_and_cache(self.k, v[0].transpose(0, 1).contiguous(), key_cache, value_cache,
-                                       torch.arange(length), isa, k_scale=1.0, v_scale=1.0, kv_cache_dtype="auto")
-        self.blocks = torch.arange(self.nb)
-        self.paged = paged.PagedKV(self.cache, isa)
-
-    def vllm(self) -> torch.Tensor:
-        n = self.q.shape[0]
-        start_loc = torch.tensor([0, n], dtype=torch.int32)
-        seq_lens = torch.tensor([self.length], dtype=torch.int32)
-        schedule = ops.cpu_attn_get_scheduler_metadata(
-            num_reqs=1, num_heads=HQ, num_kv_heads=HKV, head_dim=D, seq_lens=seq_lens, dtype=self.q.dtype,
-            query_start_loc=start_loc, causal=True, sliding_window_size=-1, isa=self.isa, enable_kv_split=False,
-            dynamic_causal=None, kv_cache_dtype="auto")
-        key_cache, value_cache = self.cache.view(self.nb, HKV, 2 * BS, D).chunk(2, dim=2)
-        out = torch.empty_like(self.q)
-        ops.cpu_attention_with_kv_cache(
-            query=self.q, key_cache=key_cache, value_cache=value_cache, output=out, query_start_loc=start_loc,
-            seq_lens=seq_lens, scale=D ** -0.5, causal=True, alibi_slopes=None, sliding_window=-1,
-            block_table=self.blocks[None].int(), softcap=0, scheduler_metadata=schedule, s_aux=None,
-            dynamic_causal=None, k_scale=1.0, v_scale=1.0, kv_cache_dtype="auto")
-        return out
-
-
 def prefill_row(isa: str, dtype: torch.dtype, length: int, chunk: int, repeat: int) -> dict:
-    c = Cache(isa, dtype, length, chunk)
-    forced = FlexPrefillParams(dense_above=1.0)  # every pattern used, to time the block-sparse attention
+    c = PagedCache(isa, dtype, SHAPE, length, chunk)
     t_vllm, _ = best_of(repeat, c.vllm)
-    t_flex, (_, kept) = best_of(repeat, lambda: paged.flexprefill_paged(c.q, c.paged, c.blocks, length, forced, D ** -0.5))
-    t_index, (_, kept_index) = best_of(repeat, lambda: paged.flexprefill_paged(  # the pattern alone: dense_above 0
-        c.q, c.paged, c.blocks, length, FlexPrefillParams(dense_above=0.0), D ** -0.5))
+    # every pattern used, to time the block-sparse attention; then the pattern alone (dense_above 0)
+    t_flex, (_, kept) = best_of(repeat, lambda: c.flexprefill(FlexPrefillParams(dense_above=1.0)))
+    t_index, _ = best_of(repeat, lambda: c.flexprefill(FlexPrefillParams(dense_above=0.0)))
     t_attention = max(t_flex - t_index, 1e-9)
     return {"kernel": isa, "dtype": str(dtype).removeprefix("torch."), "tokens": length, "new": chunk,
             "vllm_s": round(t_vllm, 4), "index_s": round(t_index, 4), "flexprefill_s": round(t_flex, 4),
@@ -93,12 +56,12 @@ def prefill_row(isa: str, dtype: torch.dtype, length: int, chunk: int, repeat: i
 
 
 def decode_row(isa: str, dtype: torch.dtype, length: int, repeat: int) -> dict:
-    c = Cache(isa, dtype, length, 1)
+    c = PagedCache(isa, dtype, SHAPE, length, 1)
     sums = paged.ChunkSums(HCAMParams().chunk_size)
-    sums.add(c.k, torch.arange(length), c.nb, BS)
+    sums.add(c.k, torch.arange(length), c.nb, BLOCK)
     t_vllm, _ = best_of(repeat, c.vllm)
     t_hcam, (_, sparse) = best_of(repeat, lambda: paged.hcam_paged(c.q[0], c.paged, c.blocks, length, sums,
-                                                                    HCAMParams(), D ** -0.5))
+                                                                    HCAMParams(), c.scale))
     return {"kernel": isa, "dtype": str(dtype).removeprefix("torch."), "tokens": length, "vllm_ms": round(t_vllm * 1e3, 3),
             "hcam_ms": round(t_hcam * 1e3, 3), "hcam_x_vllm": round(t_hcam / t_vllm, 2), "top_k": sparse}
 

@@ -50,7 +50,10 @@ class SleuthCPUAttentionMetadataBuilder(CPUAttentionMetadataBuilder):
         taken = ([_when("FlexPrefill", prefill)] if self.settings.prefill else []) + (
             [_when("HCAM", decode)] if self.settings.decode else [])
         if taken:  # at warning level, which vLLM's worker process writes (to the engine log under the CLI)
-            log.warning("%s attention over vLLM's %s kernel: %s", self.settings.mode, self.kernel, ", ".join(taken))
+            measured = self.settings.measured
+            where = "this machine" if measured and measured.kernel == self.kernel else "sleuth's table"
+            log.warning("%s attention over vLLM's %s kernel: %s (break-evens: %s)", self.settings.mode, self.kernel,
+                        ", ".join(taken), where)
 
     def build(self, common_prefix_len, common_attn_metadata, fast_build: bool = False):
         meta = super().build(common_prefix_len, common_attn_metadata, fast_build)
