@@ -60,8 +60,8 @@ class Settings(BaseSettings):
     kv_cache_gb: float | None = Field(None, gt=0)  # None: 1 GiB in bfloat16, 2 GiB in float32
     # Sparse attention for long contexts in the local engine: FlexPrefill for prefills of at least
     # `sparse_prefill_from` tokens, HCAM for decodes over at least `sparse_decode_from`. None: from where
-    # each was measured to beat vLLM's kernel on this machine (`attention_runtime.calibration`; measured
-    # once, kept in `calibration.json` in the data folder).
+    # each was measured to beat vLLM's kernel on this machine (`attention_runtime.calibration`: measured
+    # once, kept in sleuth's cache folder).
     attention: Literal["dense", "flexprefill", "hcam", "sparse"] = "dense"
     sparse_prefill_from: int | None = Field(None, ge=1)
     sparse_decode_from: int | None = Field(None, ge=1)
@@ -132,10 +132,6 @@ class Settings(BaseSettings):
         """Where a catalogue model's converted checkpoint lives (None for other models)."""
         return model_dir(self.data_dir, self.model) if self.catalogue_model else None
 
-    @property
-    def calibration_path(self) -> Path:
-        return self.data_dir / "calibration.json"
-
     def engine_config(self, model_path: str | None = None) -> EngineConfig:
         """The engine for these settings. With sparse attention on a CPU, the thresholds left open are
         this machine's (measured on first use: `attention_runtime.calibration`)."""
@@ -145,7 +141,7 @@ class Settings(BaseSettings):
         if attention.mode != "dense" and installed_build() == "cpu":
             from attention_runtime.calibration import calibrated
 
-            attention = calibrated(attention, path, native_dtype("cpu"), self.max_model_len, self.calibration_path)
+            attention = calibrated(attention, path, native_dtype("cpu"), self.max_model_len)
         return EngineConfig(model=path, max_model_len=self.max_model_len,
                             kv_cache_bytes=int(self.kv_cache_gb * (1 << 30)) if self.kv_cache_gb else None,
                             attention=attention)

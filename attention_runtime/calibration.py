@@ -7,8 +7,9 @@ left open from calls timed here, as the engine makes them (`bench/attention_page
 figures): a prefill call of 2,048 new tokens at 16,384, and a decode call at 16,384, 24,576 and 32,768
 tokens of context, each sparse path against vLLM's kernel over the same paged cache, with the model's
 attention shape and synthetic inputs (a sink and rotary locality). That takes about half a minute; the
-result is kept in `calibration.json` in the data folder, under a key naming what decides the race (the
-CPU, the threads, the kernel, the shape, the versions), and measured again when any of those changes.
+result is kept in sleuth's cache folder (`store`: `~/.cache/sleuth/calibration.json` on Linux), under a key
+naming what decides the race (the CPU, the threads, the kernel, the shape, the versions), and measured
+again when any of those changes. Deleting the file measures again.
 """
 
 import importlib.metadata
@@ -72,10 +73,18 @@ def decide(kernel: str, t: Timings) -> BreakEven:
     return BreakEven(kernel, prefill_from, decode_from, round(min(even, 1.0), 2))
 
 
-def calibrated(settings, model: str, dtype: str, context: int, store: Path):
+def store() -> Path:
+    """Where this machine's measurements are kept: sleuth's cache folder, not its data folder, since they
+    belong to the machine and can be measured again."""
+    import platformdirs
+
+    return platformdirs.user_cache_path("sleuth") / "calibration.json"
+
+
+def calibrated(settings, model: str, dtype: str, context: int, kept_in: Path | None = None):
     """`settings` (`routing.AttentionSettings`) with the thresholds it leaves open measured on this
-    machine for `model` (a checkpoint folder) in `dtype`: read from `store` (a JSON file) where this
-    machine was measured, else measured now and written there. Unchanged where nothing is left open,
+    machine for `model` (a checkpoint folder) in `dtype`: read from `kept_in` (a JSON file; `store()`
+    by default) where this machine was measured, else measured now and written there. Unchanged where nothing is left open,
     where sparse attention is off, for a model that is not a local folder, and for an engine `context`
     shorter than the lengths measured (sleuth's table then stands: `params.SPARSE_FROM`)."""
     wanted_prefill = settings.prefill and settings.prefill_from is None
@@ -87,7 +96,8 @@ def calibrated(settings, model: str, dtype: str, context: int, store: Path):
     isa = _isa(dtype, shape[2])
     kernel = kernel_name(isa, dtype)
     key = machine_key(kernel, shape)
-    kept = _load(store)
+    kept_in = kept_in or store()
+    kept = _load(kept_in)
     if key in kept:
         found = BreakEven(**kept[key]["thresholds"])
     else:
@@ -98,7 +108,7 @@ def calibrated(settings, model: str, dtype: str, context: int, store: Path):
         found = decide(kernel, timings)
         kept[key] = {"thresholds": asdict(found), "timings": asdict(timings),
                      "seconds": round(time.perf_counter() - started, 1), "when": time.strftime("%Y-%m-%d")}
-        _save(store, kept)
+        _save(kept_in, kept)
     flexprefill = (replace(settings.flexprefill, dense_above=found.dense_above) if wanted_dense
                    else settings.flexprefill)
     return replace(settings, measured=found, flexprefill=flexprefill)

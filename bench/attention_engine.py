@@ -37,6 +37,8 @@ from pathlib import Path
 import platformdirs
 
 from attention_runtime import DEFAULT, Engine, EngineConfig, resolve
+from attention_runtime.calibration import calibrated
+from attention_runtime.engine import native_dtype
 from attention_runtime.params import FlexPrefillParams
 from attention_runtime.routing import AttentionSettings
 
@@ -174,11 +176,14 @@ def calls(probe: Path) -> dict:
             "hcam_sparse": sum(r.get("route") == "hcam" and r["sparse"] for r in rows)}
 
 
-def settings_for(mode: str, part: str, measured: bool = False) -> AttentionSettings:
+def settings_for(mode: str, part: str, model: str, measured: bool = False) -> AttentionSettings:
+    """`--measured`: the thresholds `--attention` takes on this machine (`attention_runtime.calibration`)."""
     thresholds = {} if measured else PASSKEY if part == "passkey" else AGREEMENT
     if mode == "flexprefill-forced":
-        return AttentionSettings(mode="flexprefill", flexprefill=FlexPrefillParams(dense_above=1.0), **thresholds)
-    return AttentionSettings(mode=mode, **thresholds)
+        settings = AttentionSettings(mode="flexprefill", flexprefill=FlexPrefillParams(dense_above=1.0), **thresholds)
+    else:
+        settings = AttentionSettings(mode=mode, **thresholds)
+    return calibrated(settings, model, native_dtype("cpu"), 32768) if measured else settings
 
 
 def prefix(a: list[int], b: list[int]) -> int:
@@ -247,7 +252,7 @@ async def main(args) -> None:
                    else passkey_prompts(tokenizer, args.needle_lengths, args.needles))
         longest = max(len(p["ids"]) for p in prompts)
         runs = {}
-        settings = {m: settings_for(m, part, args.measured) for m in args.modes}
+        settings = {m: settings_for(m, part, model, args.measured) for m in args.modes}
         for mode in args.modes:
             config = EngineConfig(model=model, max_model_len=longest + 32, kv_cache_bytes=2 << 30,
                                   attention=settings[mode])

@@ -99,3 +99,13 @@ def test_an_unreadable_store_is_measured_again_and_replaced(model_dir, tmp_path,
     got = calibrated(AttentionSettings(mode="hcam"), str(model_dir), "bfloat16", 32768, store)
     assert got.measured is not None and got.flexprefill.dense_above is None  # HCAM alone: FlexPrefill's left as it was
     assert len(json.loads(store.read_text())) == 1
+
+
+def test_sleuth_attention_sparse_takes_this_machines_thresholds(model_dir, data_dir, tmp_path, small, monkeypatch):
+    from agents import Settings
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    config = Settings.load(attention="sparse").engine_config(str(model_dir))
+    assert config.attention.measured is not None
+    assert (tmp_path / "cache" / "sleuth" / "calibration.json").is_file()  # sleuth's cache folder, not its data
+    assert Settings.load().engine_config(str(model_dir)).attention.measured is None  # dense: nothing to measure
