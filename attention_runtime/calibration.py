@@ -83,24 +83,29 @@ def store() -> Path:
 
 def calibrated(settings, model: str, dtype: str, context: int, kept_in: Path | None = None):
     """`settings` (`routing.AttentionSettings`) with the thresholds it leaves open measured on this
-    machine for `model` (a checkpoint folder) in `dtype`: read from `kept_in` (a JSON file; `store()`
-    by default) where this machine was measured, else measured now and written there. Unchanged where nothing is left open,
-    where sparse attention is off, for a model that is not a local folder, and for an engine `context`
-    shorter than the lengths measured (sleuth's table then stands: `params.SPARSE_FROM`)."""
+    machine for `model` (a checkpoint folder) in `dtype`: read from `kept_in` (a JSON file; `store()` by
+    default) where this machine was measured, else measured now and written there.
+
+    Unchanged where nothing is left open or sparse attention is off, for a model that is not a local
+    folder, for an engine `context` shorter than the lengths measured (sleuth's table then stands:
+    `params.SPARSE_FROM`), and on a kernel whose cache layout the sparse paths do not read."""
     wanted_prefill = settings.prefill and settings.prefill_from is None
     wanted_dense = settings.prefill and settings.flexprefill.dense_above is None
     wanted_decode = settings.decode and settings.decode_from is None
     shape = attention_shape(model)
     if not (wanted_prefill or wanted_dense or wanted_decode) or shape is None or context < min(PREFILL_AT, *DECODE_AT):
         return settings
+    from attention_runtime.backends.paged import LAYOUT_ISAS
+
     isa = _isa(dtype, shape[2])
+    if isa not in LAYOUT_ISAS:
+        return settings  # a cache layout the sparse paths do not read: every layer stays dense anyway
     kernel = kernel_name(isa, dtype)
     key = machine_key(kernel, shape)
     kept_in = kept_in or store()
     kept = _load(kept_in)
-    if key in kept:
-        found = BreakEven(**kept[key]["thresholds"])
-    else:
+    found = _thresholds(kept.get(key))
+    if found is None:
         log.warning("sleuth: timing sparse attention against this CPU's %s kernel, once for this machine "
                     "(about half a minute)", kernel)
         started = time.perf_counter()
@@ -270,6 +275,13 @@ def _isa(dtype: str, head_size: int) -> str:
     from vllm.v1.attention.backends.cpu_attn import _get_attn_isa
 
     return _get_attn_isa(getattr(torch, dtype), BLOCK, head_size, "auto")
+
+
+def _thresholds(entry) -> BreakEven | None:
+    try:
+        return BreakEven(**entry["thresholds"])
+    except (TypeError, KeyError):
+        return None  # none kept for this machine, or not as written here: measured again
 
 
 def _load(store: Path) -> dict:

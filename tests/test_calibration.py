@@ -98,7 +98,10 @@ def test_an_unreadable_store_is_measured_again_and_replaced(model_dir, tmp_path,
     store.write_text("{not json")
     got = calibrated(AttentionSettings(mode="hcam"), str(model_dir), "bfloat16", 32768, store)
     assert got.measured is not None and got.flexprefill.dense_above is None  # HCAM alone: FlexPrefill's left as it was
-    assert len(json.loads(store.read_text())) == 1
+    (key,) = json.loads(store.read_text())
+    store.write_text(json.dumps({key: {"thresholds": {"kernel": "vec", "prefill": 1}}}))  # edited by hand, wrongly
+    assert calibrated(AttentionSettings(mode="hcam"), str(model_dir), "bfloat16", 32768, store).measured is not None
+    assert json.loads(store.read_text())[key]["thresholds"]["kernel"] == got.measured.kernel
 
 
 def test_sleuth_attention_sparse_takes_this_machines_thresholds(model_dir, data_dir, tmp_path, small, monkeypatch):
