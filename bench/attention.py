@@ -18,19 +18,29 @@ import argparse
 import json
 import math
 import sys
+import time
 from pathlib import Path
 
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import torch  # noqa: E402
 
-from attention_runtime.calibration import best_of, structured  # noqa: E402
+from attention_runtime.calibration import structured  # noqa: E402
 from attention_runtime.sparse import FlexPrefillParams, HCAMParams, hcam_decode  # noqa: E402
 from attention_runtime.sparse.flexprefill import block_sparse_attention, flexprefill_mask  # noqa: E402
 from attention_runtime.sparse.hcam import chunk_means  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SHAPES = {"embedded": (4, 1, 256), "8b": (32, 8, 128), "qwen1.5b": (12, 2, 128)}
+
+
+def best_of(repeat: int, fn):
+    times, out = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), out
 
 
 def sdpa(q, k, v, causal: bool):

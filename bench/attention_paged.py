@@ -28,8 +28,11 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 import torch  # noqa: E402
 
 from attention_runtime.backends import paged  # noqa: E402
-from attention_runtime.calibration import BLOCK, PagedCache, best_of  # noqa: E402
+from attention_runtime.calibration import BLOCK, PagedCache  # noqa: E402
 from attention_runtime.params import FlexPrefillParams, HCAMParams  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from attention import best_of  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SHAPE = (12, 2, 128)  # the default model's query heads, KV heads, head size
