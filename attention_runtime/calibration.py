@@ -6,7 +6,7 @@ for every machine. Before a sparse engine starts on a CPU, `calibrated` fills th
 left open from calls timed here, as the engine makes them (`bench/attention_paged.py` prints the same
 figures): a prefill call of 2,048 new tokens at 16,384, and a decode call at 16,384, 24,576 and 32,768
 tokens of context, each sparse path against vLLM's kernel over the same paged cache, with the model's
-attention shape and synthetic inputs (a sink and rotary locality). That takes about half a minute; the
+attention shape and synthetic inputs (a sink and rotary locality). That takes about 20 seconds; the
 result is kept in sleuth's cache folder (`store`: `~/.cache/sleuth/calibration.json` on Linux), under a key
 naming what decides the race (the CPU, the threads, the kernel, the shape, the versions), and measured
 again when any of those changes. Deleting the file measures again.
@@ -34,8 +34,8 @@ REPEAT = 5  # rounds of prefill calls (about a second each); a decode call (mill
 # 32k tokens (0.50 to 0.55, README "Sparse attention"). The synthetic inputs timed here keep fewer (14% to
 # 46%), so the prefill is judged at the model's density, not at theirs.
 MODEL_DENSITY = 0.5
-# A path is taken only where its call took at most this share of the kernel's: per-call times move by
-# about a tenth from run to run on these machines.
+# A path is taken only where its call took at most this share of the kernel's: a margin for the noise of
+# per-call times from run to run (README, "Sparse attention").
 WIN = 0.9
 
 
@@ -108,7 +108,7 @@ def calibrated(settings, model: str, dtype: str, context: int, kept_in: Path | N
     found = _thresholds(kept.get(key))
     if found is None:
         log.warning("sleuth: timing sparse attention against this CPU's %s kernel, once for this machine "
-                    "(about half a minute)", kernel)
+                    "(about 20 seconds)", kernel)
         started = time.perf_counter()
         timings = measure(isa, dtype, shape)
         found = decide(kernel, timings)
