@@ -297,7 +297,11 @@ def _load(store: Path) -> dict:
 
 
 def _save(store: Path, kept: dict) -> None:
-    store.parent.mkdir(parents=True, exist_ok=True)
-    partial = store.with_suffix(".partial")
-    partial.write_text(json.dumps(kept, indent=2) + "\n")
-    partial.replace(store)
+    try:
+        store.parent.mkdir(parents=True, exist_ok=True)
+        partial = store.with_suffix(".partial")
+        partial.write_text(json.dumps(kept, indent=2) + "\n")
+        partial.replace(store)
+    except OSError as e:  # the thresholds still hold for this engine; the next one measures again
+        log.warning("sleuth: could not keep this machine's sparse attention timings in %s (%s)", store,
+                    e.strerror or e.__class__.__name__)

@@ -112,3 +112,11 @@ def test_sleuth_attention_sparse_takes_this_machines_thresholds(model_dir, data_
     assert config.attention.measured is not None
     assert (tmp_path / "cache" / "sleuth" / "calibration.json").is_file()  # sleuth's cache folder, not its data
     assert Settings.load().engine_config(str(model_dir)).attention.measured is None  # dense: nothing to measure
+
+
+def test_a_cache_folder_that_cannot_be_written_costs_the_kept_timings_only(model_dir, tmp_path, small, caplog):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    got = calibrated(AttentionSettings(mode="sparse"), str(model_dir), "bfloat16", 32768, blocked / "calibration.json")
+    assert got.measured is not None  # measured and used all the same
+    assert "could not keep this machine's sparse attention timings" in caplog.text
