@@ -29,7 +29,8 @@ from tools.search import SearchBackend, SearchHit
 from tools.text import MARKER, content_words
 
 NOTHING_FOUND = "No information was found for this question."
-_SENTENCES = re.compile(r"[^.!?]+(?:[.!?]+(?=\s|$)|$)")
+# a sentence ends at . ! or ? before a space; one inside a word stays in it ("6.21", "Trieste mia!,")
+_SENTENCES = re.compile(r"(?:[^.!?]|[.!?](?!\s|$))+(?:[.!?]+(?=\s|$)|$)")
 
 
 class SearcherState(TypedDict, total=False):

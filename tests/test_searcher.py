@@ -10,8 +10,8 @@ from agents import Settings
 from agents.llm import ScriptedChat
 from agents.prompts import Queries, model_tokens, passage
 from agents.reader import Reader
-from agents.searcher import FILLED, FIRST_PAGES, SearcherDeps, build_searcher
-from memory import AsyncMemory, Memory
+from agents.searcher import FILLED, FIRST_PAGES, SearcherDeps, build_searcher, evidence
+from memory import AsyncMemory, Chunk, Memory
 from tests.conftest import LOOPBACK
 from tools import Fetcher, FetchLimits
 from tools.search import SAMPLE_CORPUS, LocalIndex, SearchHit
@@ -196,3 +196,13 @@ async def test_an_answer_copied_from_the_prompts_example_is_no_answer(setup):
         {"question": "If Gallu is a demon, Lilu is what?", "queries": ["Lilu"], "today": "2026-11-28", "run_id": "run"})
     assert [c.title for c in out["chunks"]] == ["Lilu (mythology)"]  # it was read and shown to the model
     assert out["found"] is False and "Sazerac" not in out["answer"]
+
+
+def test_the_evidence_is_the_whole_sentence_even_with_a_number_or_a_mark_inside_it():
+    text = ("Trieste mia!, alternately titled Trieste del mio cuore, is a 1951 Italian film. "
+            "The brewery's output was 6.21 million hectolitres in 2011.")
+    chunks = [Chunk(id=1, page_id=1, ordinal=0, start=0, end=len(text), text=text, tokens=40, summary="")]
+    assert evidence("Italian [1]", "Where is Trieste mia! from?", chunks) == (
+        "Trieste mia!, alternately titled Trieste del mio cuore, is a 1951 Italian film [1].")
+    assert evidence("6.21 million hectolitres [1]", "What was the output in 2011?", chunks) == (
+        "The brewery's output was 6.21 million hectolitres in 2011 [1].")
