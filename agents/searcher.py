@@ -29,8 +29,11 @@ from tools.search import SearchBackend, SearchHit
 from tools.text import MARKER, content_words
 
 NOTHING_FOUND = "No information was found for this question."
-# a sentence ends at . ! or ? before a space; one inside a word stays in it ("6.21", "Trieste mia!,")
-_SENTENCES = re.compile(r"(?:[^.!?]|[.!?](?!\s|$))+(?:[.!?]+(?=\s|$)|$)")
+# a sentence ends at . ! or ? before a space; one inside a word stays in it ("6.21", "Trieste mia!,"),
+# and so does the period of an initial or a title ("U.S. Army", "J. R. R. Tolkien", "Dr. Who"), at the
+# cost of joining a sentence that ends in one ("born in the U.S.") to the next
+_ABBREVIATION = r"\b(?:[A-Z]|Mr|Mrs|Ms|Dr|St|Jr|Sr|Mt|Ft|Gen|Col|Lt|Capt|Rev|Prof|No|vs|Inc|Co|Ltd|Bros)\.(?=\s)"
+_SENTENCES = re.compile(rf"(?:{_ABBREVIATION}|[^.!?]|[.!?](?!\s|$))+(?:[.!?]+(?=\s|$)|$)")
 
 
 class SearcherState(TypedDict, total=False):

@@ -206,3 +206,13 @@ def test_the_evidence_is_the_whole_sentence_even_with_a_number_or_a_mark_inside_
         "Trieste mia!, alternately titled Trieste del mio cuore, is a 1951 Italian film [1].")
     assert evidence("6.21 million hectolitres [1]", "What was the output in 2011?", chunks) == (
         "The brewery's output was 6.21 million hectolitres in 2011 [1].")
+
+
+def test_the_evidence_is_not_cut_at_an_initial_or_a_title():
+    text = ("The 5th Infantry Regiment is a unit of the U.S. Army. It was formed in 1808. "
+            "The Hobbit is a novel by J. R. R. Tolkien, who taught at Oxford.")
+    chunks = [Chunk(id=1, page_id=1, ordinal=0, start=0, end=len(text), text=text, tokens=40, summary="")]
+    assert evidence("U.S. Army [1]", "Which army is the 5th Infantry Regiment part of?", chunks) == (
+        "The 5th Infantry Regiment is a unit of the U.S. Army [1].")
+    assert evidence("Oxford [1]", "Where did the author of The Hobbit teach?", chunks) == (
+        "The Hobbit is a novel by J. R. R. Tolkien, who taught at Oxford [1].")
