@@ -198,21 +198,23 @@ async def test_an_answer_copied_from_the_prompts_example_is_no_answer(setup):
     assert out["found"] is False and "Sazerac" not in out["answer"]
 
 
-def test_the_evidence_is_the_whole_sentence_even_with_a_number_or_a_mark_inside_it():
-    text = ("Trieste mia!, alternately titled Trieste del mio cuore, is a 1951 Italian film. "
-            "The brewery's output was 6.21 million hectolitres in 2011.")
-    chunks = [Chunk(id=1, page_id=1, ordinal=0, start=0, end=len(text), text=text, tokens=40, summary="")]
-    assert evidence("Italian [1]", "Where is Trieste mia! from?", chunks) == (
-        "Trieste mia!, alternately titled Trieste del mio cuore, is a 1951 Italian film [1].")
-    assert evidence("6.21 million hectolitres [1]", "What was the output in 2011?", chunks) == (
-        "The brewery's output was 6.21 million hectolitres in 2011 [1].")
+# the evidence under an answer is a whole sentence of the passage, whatever marks are inside it
+PASSAGE = ("Trieste mia!, alternately titled Trieste del mio cuore, is a 1951 Italian film. "
+           "The brewery's output was 6.21 million hectolitres in 2011. "
+           "The 5th Infantry Regiment is a unit of the U.S. Army. It was formed in 1808. "
+           "The Hobbit is a novel by J. R. R. Tolkien, who taught at Oxford.")
 
 
-def test_the_evidence_is_not_cut_at_an_initial_or_a_title():
-    text = ("The 5th Infantry Regiment is a unit of the U.S. Army. It was formed in 1808. "
-            "The Hobbit is a novel by J. R. R. Tolkien, who taught at Oxford.")
-    chunks = [Chunk(id=1, page_id=1, ordinal=0, start=0, end=len(text), text=text, tokens=40, summary="")]
-    assert evidence("U.S. Army [1]", "Which army is the 5th Infantry Regiment part of?", chunks) == (
-        "The 5th Infantry Regiment is a unit of the U.S. Army [1].")
-    assert evidence("Oxford [1]", "Where did the author of The Hobbit teach?", chunks) == (
-        "The Hobbit is a novel by J. R. R. Tolkien, who taught at Oxford [1].")
+@pytest.mark.parametrize("answer, question, sentence", [
+    ("Italian [1]", "Where is Trieste mia! from?",
+     "Trieste mia!, alternately titled Trieste del mio cuore, is a 1951 Italian film [1]."),
+    ("6.21 million hectolitres [1]", "What was the output in 2011?",
+     "The brewery's output was 6.21 million hectolitres in 2011 [1]."),
+    ("U.S. Army [1]", "Which army is the 5th Infantry Regiment part of?",
+     "The 5th Infantry Regiment is a unit of the U.S. Army [1]."),
+    ("Oxford [1]", "Where did the author of The Hobbit teach?",
+     "The Hobbit is a novel by J. R. R. Tolkien, who taught at Oxford [1]."),
+], ids=["mark", "decimal", "abbreviation", "initials"])
+def test_the_evidence_is_the_whole_sentence(answer, question, sentence):
+    chunk = Chunk(id=1, page_id=1, ordinal=0, start=0, end=len(PASSAGE), text=PASSAGE, tokens=80, summary="")
+    assert evidence(answer, question, [chunk]) == sentence
