@@ -9,7 +9,15 @@ class AgentError(Exception):
 
 
 class SettingsError(AgentError, ValueError):
-    """The configuration (file, environment or flags) holds a value sleuth cannot use."""
+    """The configuration (file, environment or flags) holds a value sleuth cannot use.
+
+    `from_flag`: the value refused was given to `Settings.load` (the CLI's flags), so the command
+    line is what to fix: the CLI exits 2, as for any usage error, and 1 for the file or environment.
+    """
+
+    def __init__(self, message: str, from_flag: bool = False):
+        super().__init__(message)
+        self.from_flag = from_flag
 
 
 class LLMError(AgentError):

@@ -104,10 +104,11 @@ class Settings(BaseSettings):
             return cls(**given)
         except ValidationError as e:
             err = e.errors()[0]
-            if not err["loc"]:  # a check across settings says what to do itself
-                raise SettingsError(err["msg"].removeprefix("Value error, ") + ".") from None
+            if not err["loc"]:  # the one check across settings (`_evidence_fits`) says what to do itself
+                raise SettingsError(err["msg"].removeprefix("Value error, ") + ".",
+                                    from_flag="context_tokens" in given) from None
             where = ".".join(str(p) for p in err["loc"])
-            raise SettingsError(f"Invalid setting {where}: {err['msg']}.") from None
+            raise SettingsError(f"Invalid setting {where}: {err['msg']}.", from_flag=err["loc"][0] in given) from None
         except (OSError, ValueError) as e:  # an unreadable or malformed config file
             raise SettingsError(f"The config file {config_path()} cannot be used: {e}.") from None
 

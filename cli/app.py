@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from agents import AgentError
+from agents import AgentError, SettingsError
 from agents.session import open_fetcher, search_backend
 from agents.settings import Settings
 from attention_runtime import AttentionRuntimeError
@@ -141,6 +141,9 @@ def main() -> None:
         log = f"; the engine's log: {terminal.log_path}." if terminal.log_path else ""
         render.error(str(e).rstrip(".") + log if log else str(e))
         sys.exit(1)
+    except SettingsError as e:  # a flag's value refused is a usage error; the file's or environment's is not
+        render.error(str(e))
+        sys.exit(2 if e.from_flag else 1)
     except (AgentError, ToolError, StoreError) as e:  # each package's base: the message is one sentence
         render.error(str(e))
         sys.exit(1)

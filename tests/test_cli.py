@@ -69,14 +69,16 @@ def test_control_sequences_from_a_page_never_reach_the_terminal(sleuth, server):
         (["search", ""], {}, 2, "QUERY: empty"),
         (["search", "  ", "--backend", "local"], {}, 2, "QUERY: empty"),
         (["search"], {}, 2, "Missing argument"),
-        (["search", "q", "--backend", "bing"], {}, 1, "search_backend"),
+        (["search", "q", "--backend", "bing"], {}, 2, "search_backend"),
+        (["search", "q"], {"SLEUTH_SEARCH_BACKEND": "bing"}, 1, "search_backend"),
         (["search", "q", "--recency", "decade"], {}, 2, "--recency"),
         (["search", "q", "--backend", "local"], {}, 1, "sleuth index add"),
         (["search", "q"], {"SLEUTH_MAX_RESULTS": "lots"}, 1, "max_results"),
         (["index", "add", "/no/such/file.jsonl"], {}, 1, "does not exist"),
         (["index", "add", "/dev/null"], {}, 1, "not a regular file"),
         (["fetch", "file:///etc/passwd"], {}, 1, "only http and https"),
-        (["ask", "q", "--context", "40000"], {}, 1, "use at most 30232"),
+        (["ask", "q", "--context", "40000"], {}, 2, "use at most 30232"),
+        (["ask", "q"], {"SLEUTH_CONTEXT_TOKENS": "40000"}, 1, "use at most 30232"),
     ],
 )
 def test_bad_input_is_one_line_and_a_nonzero_exit(sleuth, args, env, code, words):
