@@ -5,6 +5,7 @@ the TOML config file (`$SLEUTH_CONFIG`, else `config.toml` in the XDG config dir
 """
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -29,6 +30,17 @@ def config_path() -> Path:
     """The config file in use: `$SLEUTH_CONFIG`, else `<XDG config dir>/sleuth/config.toml`."""
     explicit = os.environ.get("SLEUTH_CONFIG")
     return Path(explicit) if explicit else platformdirs.user_config_path("sleuth") / "config.toml"
+
+
+def _as_given(name: str, value: object, flag: str) -> str:
+    """A setting's value as the user gave it: the flag, else the environment variable if it is set
+    (it wins over the file), else the config file's line."""
+    variable = f"SLEUTH_{name.upper()}"
+    if flag:
+        return f"{flag} {value}"
+    if any(key.upper() == variable for key in os.environ):
+        return f"{variable}={value}"
+    return f"{name} = {value} in {config_path()}"
 
 
 class Settings(BaseSettings):
@@ -71,7 +83,7 @@ class Settings(BaseSettings):
         if self.context_tokens > self.max_context and "context_tokens" not in self.model_fields_set:
             self.context_tokens = self.max_context  # the default budget shrinks with a shorter context
         elif self.context_tokens > self.max_context:
-            raise ValueError(f"--context {self.context_tokens} does not fit a context of {self.max_model_len:,} tokens "
+            raise ValueError(f"context_tokens {self.context_tokens} does not fit a context of {self.max_model_len:,} tokens "
                              f"beside the prompt and the answer; use at most {self.max_context} (or raise max_model_len)")
         return self
 
@@ -105,8 +117,10 @@ class Settings(BaseSettings):
         except ValidationError as e:
             err = e.errors()[0]
             if not err["loc"]:  # the one check across settings (`_evidence_fits`) says what to do itself
-                raise SettingsError(err["msg"].removeprefix("Value error, ") + ".",
-                                    from_flag="context_tokens" in given) from None
+                flag = "context_tokens" in given
+                said = re.sub(r"^context_tokens (\d+)", lambda m: _as_given("context_tokens", m[1], "--context" if flag else ""),
+                              err["msg"].removeprefix("Value error, "))
+                raise SettingsError(said + ".", from_flag=flag) from None
             where = ".".join(str(p) for p in err["loc"])
             raise SettingsError(f"Invalid setting {where}: {err['msg']}.", from_flag=err["loc"][0] in given) from None
         except (OSError, ValueError) as e:  # an unreadable or malformed config file

@@ -77,8 +77,8 @@ def test_control_sequences_from_a_page_never_reach_the_terminal(sleuth, server):
         (["index", "add", "/no/such/file.jsonl"], {}, 1, "does not exist"),
         (["index", "add", "/dev/null"], {}, 1, "not a regular file"),
         (["fetch", "file:///etc/passwd"], {}, 1, "only http and https"),
-        (["ask", "q", "--context", "40000"], {}, 2, "use at most 30232"),
-        (["ask", "q"], {"SLEUTH_CONTEXT_TOKENS": "40000"}, 1, "use at most 30232"),
+        (["ask", "q", "--context", "40000"], {}, 2, "--context 40000 does not fit"),
+        (["ask", "q"], {"SLEUTH_CONTEXT_TOKENS": "40000"}, 1, "SLEUTH_CONTEXT_TOKENS=40000 does not fit"),
     ],
 )
 def test_bad_input_is_one_line_and_a_nonzero_exit(sleuth, args, env, code, words):

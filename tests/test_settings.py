@@ -1,5 +1,7 @@
 """Settings precedence: flags > SLEUTH_* environment > config file > defaults."""
 
+import re
+
 import pytest
 
 from agents import Settings, SettingsError
@@ -73,7 +75,17 @@ def test_sleuth_serve_gives_vllm_the_arguments_the_in_process_engine_uses():
 def test_the_evidence_budget_fits_the_context(data_dir):
     assert Settings.load().context_tokens == 500
     assert Settings.load(context_tokens=30232).context_tokens == 30232  # the most a 32k context holds
-    with pytest.raises(SettingsError, match="use at most 30232"):
+    with pytest.raises(SettingsError, match="^--context 30233 does not fit .* use at most 30232"):
         Settings.load(context_tokens=30233)
     short = Settings.load(max_model_len=1536)  # the default budget shrinks to fit a short context
     assert short.context_tokens == short.max_context < 500
+
+
+def test_a_budget_too_large_is_named_where_the_user_wrote_it(data_dir, tmp_path, monkeypatch):
+    (tmp_path / "config.toml").write_text("context_tokens = 40000\n")
+    with pytest.raises(SettingsError, match="^context_tokens = 40000 in " + re.escape(str(tmp_path / "config.toml")) + " does not fit") as e:
+        Settings.load()
+    assert not e.value.from_flag
+    monkeypatch.setenv("SLEUTH_CONTEXT_TOKENS", "35000")  # the environment wins over the file
+    with pytest.raises(SettingsError, match="^SLEUTH_CONTEXT_TOKENS=35000 does not fit"):
+        Settings.load()
