@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+from agents.compare import options
 from memory import Chunk
 from tools.text import SPACED_MARKER as _MARKER, STOPWORDS, WORD as _WORD
 
@@ -51,12 +52,15 @@ def lexical_support(sentence: str, chunk: Chunk, threshold: float = 0.5) -> bool
 
 def adds_to(sentence: str, question: str) -> bool:
     """Whether the sentence is an answer rather than an echo of the question: it says yes or no,
-    has a content word of its own, or picks out a part of the question (one of the options it
-    names) rather than repeating half of it or more. A small model often echoes the question."""
+    has a content word of its own, names one of the two options a question offers ("A or B?"),
+    or picks out a part of the question rather than repeating half of it or more. A small model
+    often echoes the question."""
     asked = {w.lower()[:5] for w in _WORD.findall(question) if w.lower() not in STOPWORDS}
     words = {w.lower() for w in _WORD.findall(_MARKER.sub(" ", sentence))}
     if words & {"yes", "no"} or any(w[:5] not in asked for w in words - STOPWORDS):
         return True
+    if (offered := options(question)) and any(words - STOPWORDS <= {w.lower() for w in _WORD.findall(o)} for o in offered):
+        return bool(words - STOPWORDS)  # an option long beside the question ("Marcelino Manuel Da Graça") is still a pick
     return 2 * len({w[:5] for w in words - STOPWORDS}) < len(asked)
 
 

@@ -50,6 +50,12 @@ def test_an_echo_of_the_question_adds_nothing():
     assert not adds_to("The Exies or Circus Diablo [1].", question)
     assert adds_to("The Exies formed in 1997 [1].", question)
     assert adds_to("The Exies [1].", question)  # one of the options
+    # an option as long as half the question is still an answer, not an echo
+    assert adds_to("Marcelino Manuel Da Graça [2]", "Who lived longer, Ludovico Sabbatini or Marcelino Manuel Da Graça?")
+    assert adds_to("The Last Outpost (1951 Film)", "Which film has the director who was born first, Who'S Your Brother? "
+                   "or The Last Outpost (1951 Film)?")
+    assert not adds_to("Ludovico Sabbatini or Marcelino Manuel Da Graça", "Who lived longer, Ludovico Sabbatini or "
+                       "Marcelino Manuel Da Graça?")
     assert adds_to("No.", "Are Medici and Senet both board games?")
 
 
