@@ -84,6 +84,22 @@ def _names(finding: Finding, option: str) -> bool:
     return bool(words) and words <= content_words(finding.question)
 
 
+def _trail(option: str, offered: tuple[str, str], findings: list[Finding]) -> tuple[int | None, set[int]]:
+    """The finding that names the option alone (None if none does), and every finding that follows
+    from it: those that depend on it and those that name what it found ("Who directed Jaws?" ->
+    "Steven Spielberg", then "When was Steven Spielberg born?")."""
+    own = {i for i, f in enumerate(findings) if _names(f, option) and not any(_names(f, o) for o in offered if o != option)}
+    named = min(own, default=None)
+    grew = True
+    while grew:
+        answers = [MARKER.sub(" ", findings[i].answer).strip() for i in own]
+        more = {i for i, f in enumerate(findings) if i not in own and not any(_names(f, o) for o in offered)
+                and (set(f.depends_on) & own or any(_names(f, a) for a in answers if not date_of(a)))}
+        own |= more
+        grew = bool(more)
+    return named, own
+
+
 def decide(question: str, findings: list[Finding]) -> tuple[str, list[int]] | None:
     """The option the findings' dates pick, with the findings behind it (the one that names the
     option and the one that holds its date); None when the question is not a comparison by date
@@ -93,15 +109,7 @@ def decide(question: str, findings: list[Finding]) -> tuple[str, list[int]] | No
         return None
     dated = []
     for option in offered:
-        own = {i for i, f in enumerate(findings) if _names(f, option) and not any(_names(f, o) for o in offered if o != option)}
-        named = min(own, default=None)
-        grew = True
-        while grew:  # the findings that follow from the option's own
-            answers = [MARKER.sub(" ", findings[i].answer).strip() for i in own]
-            more = {i for i, f in enumerate(findings) if i not in own and not any(_names(f, o) for o in offered)
-                    and (set(f.depends_on) & own or any(_names(f, a) for a in answers if not date_of(a)))}
-            own |= more
-            grew = bool(more)
+        named, own = _trail(option, offered, findings)
         with_date = [(i, d) for i in sorted(own) if (d := date_of(findings[i].answer))]
         if not with_date:
             return None
@@ -113,3 +121,50 @@ def decide(question: str, findings: list[Finding]) -> tuple[str, list[int]] | No
     if first == second:
         return None
     return (a, cite_a) if (first < second) == (wanted == "earlier") else (b, cite_b)
+
+
+# What a comparison dates, as a question about one of its things: "born first" -> "When was X born?"
+_BORN = re.compile(r"\b(born|older|oldest|younger|youngest)\b", re.I)
+_DIED = re.compile(r"\b(died|die)\b", re.I)
+_CAME_OUT = re.compile(r"\bc(?:a|o)me out\b", re.I)
+_DONE = re.compile(r"\b(released|founded|established|formed|published|built|opened|created|launched|premiered)\b", re.I)
+_THROUGH = re.compile(r"\b(?:has the|whose) ([a-z]+)\b")  # "Which film has the director who ...": compared through its director
+
+
+def missing(question: str, findings: list[Finding]) -> list[str] | None:
+    """The sub-questions a comparison by date still needs, in the order asked; None when the
+    question is not one whose plan is known (no two options, not by date, or a date of what is not
+    said: "Which came first, A or B?"). For each option whose findings hold no date: the date of what
+    was found for it ("When was Steven Spielberg born?" after "Who is the director of Jaws?"), or,
+    when nothing was, the date of the option itself ("When did Anna Pavlova die?") or first what the
+    question compares through ("Who is the director of Jaws?"). Empty when every option has a date."""
+    offered = options(question)
+    if not offered or not direction(question):
+        return None
+    head = question
+    for option in offered:
+        head = head.replace(option, " ")
+    through = _THROUGH.search(head)
+    person = bool(through) or head.lstrip().lower().startswith(("who ", "was "))
+    if (verb := _DONE.search(head)) and not through:
+        when = f"When was {{}} {verb[1].lower()}?"
+    elif _CAME_OUT.search(head) and not through:
+        when = "When did {} come out?"
+    elif _DIED.search(head) and person:
+        when = "When did {} die?"
+    elif _BORN.search(head) and person:
+        when = "When was {} born?"
+    else:
+        return None
+    needed = []
+    for option in offered:
+        named, own = _trail(option, offered, findings)
+        option = option.rstrip("?")  # "Who'S Your Brother?" is asked about without its own mark
+        if any(date_of(findings[i].answer) for i in own):
+            continue
+        found = MARKER.sub(" ", findings[named].answer).strip() if named is not None else ""
+        if through and not found:
+            needed.append(f"Who is the {through[1]} of {option}?")
+        else:
+            needed.append(when.format(found if through else option))
+    return needed

@@ -70,8 +70,8 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
         if stopped:
             return {"stopped": stopped}
         done = [(int(k[1:]), n.question, n.answer) for k, n in nodes.items() if n.status is NodeStatus.ANSWERED]
-        step = await deps.chat.complete(prompts.plan(state["question"], state.get("history", []), done, state["today"]),
-                                        schema=prompts.PlanStep, max_tokens=200)
+        step = known_plan(state["question"], nodes) or await deps.chat.complete(
+            prompts.plan(state["question"], state.get("history", []), done, state["today"]), schema=prompts.PlanStep, max_tokens=200)
         if step.finish and nodes:
             return {"rounds": rounds + 1}
         added: dict[str, PlanNode] = {}
@@ -227,19 +227,34 @@ def _task(state: PlannerState, nodes: dict[str, PlanNode], node_id: str) -> dict
             "today": state["today"], "context": context, "queries": queries, "given_pages": given_pages}
 
 
+def _findings(nodes: dict[str, PlanNode]) -> tuple[list[PlanNode], list[compare.Finding]]:
+    """The answered sub-questions, and each as a `compare.Finding`."""
+    answered = {key: n for key, n in nodes.items() if n.status is NodeStatus.ANSWERED}
+    position = {key: i for i, key in enumerate(answered)}
+    return list(answered.values()), [compare.Finding(n.question, n.answer, tuple(position[d] for d in n.depends_on if d in position))
+                                     for n in answered.values()]
+
+
+def known_plan(question: str, nodes: dict[str, PlanNode]) -> prompts.PlanStep | None:
+    """The next step of a comparison by date, which plans itself (`compare.missing`): each option's
+    date, through what the question compares by ("Who is the director of Jaws?", then "When was
+    Steven Spielberg born?"); finished once every option has one. None for any other question: the
+    model plans it. A small model stops such a plan one step short, at the directors, and then guesses."""
+    needed = compare.missing(question, _findings(nodes)[1])
+    if needed is None:
+        return None
+    return prompts.PlanStep(sub_questions=[prompts.SubQuestion(question=q) for q in needed if len(q) <= 200], finish=not needed)
+
+
 def by_date(question: str, nodes: dict[str, PlanNode], number_of: dict[int, int]) -> str | None:
     """The short answer of a comparison by date ("Who was born first, A or B?") as the findings'
     dates decide it, citing the findings behind the option picked (`agents.compare`); None when
     they do not decide it."""
-    answered = {key: n for key, n in nodes.items() if n.status is NodeStatus.ANSWERED}
-    position = {key: i for i, key in enumerate(answered)}
-    findings = [compare.Finding(n.question, n.answer, tuple(position[d] for d in n.depends_on if d in position))
-                for n in answered.values()]
+    found, findings = _findings(nodes)
     decided = compare.decide(question, findings)
     if decided is None:
         return None
     option, behind = decided
-    found = list(answered.values())
     cited = [renumber(found[i].answer, [c.id for c in found[i].chunks], number_of) for i in behind]
     return " ".join([option, *dict.fromkeys(f"[{m}]" for text in cited for m in MARKER.findall(text))])
 

@@ -1,6 +1,6 @@
 """Ablation of the agents' workarounds for small models, on the dev set, in `rag` and `deep`.
 
-    python bench/ablation.py [--limit 100] [--modes rag deep] [--concurrency 4] [--out bench/results/ablation]
+    python bench/ablation.py [--limit 100] [--modes rag deep] [--concurrency 4] [--variants ...] [--out bench/results/ablation]
 
 The questions are every k-th of the file (k = its size // --limit), so that each source dataset
 is represented in proportion (the dev file is sorted by dataset).
@@ -43,11 +43,12 @@ VARIANTS = {
     "no on_topic (plan filter)": {"agents.planner.on_topic": lambda subs, question, done:
                                   [s for s in subs if not instructions(s.question)]},
     "no date comparison": {"agents.planner.by_date": lambda question, nodes, number_of: None},
+    "no self-planned comparison": {"agents.planner.known_plan": lambda question, nodes: None},
 }
 # Measured and deleted since, for not earning their keep (README, "Evaluation"): at commit 1b4ee08
 # the searcher's first_sentence, ground (extract() in place of an ungrounded answer) and cite_best;
 # at b74e57e a plan example of a comparison through a chain.
-DEEP_ONLY = {"no on_topic (plan filter)", "no date comparison"}
+DEEP_ONLY = {"no on_topic (plan filter)", "no date comparison", "no self-planned comparison"}
 
 
 class Memo:
@@ -90,7 +91,7 @@ async def main(args: argparse.Namespace) -> None:
         memo = Memo(await open_chat(base, stack))
         for mode in args.modes:  # every variant in rag first: it is cheap, deep is not
             for name, patches in VARIANTS.items():
-                if mode != "deep" and name in DEEP_ONLY:
+                if mode != "deep" and name in DEEP_ONLY or name not in args.variants:
                     continue
                 slug = name.split(" (")[0].replace(" ", "-").replace("/", "")
                 s = base.model_copy(update={"data_dir": args.out / f"data-{slug}"})
@@ -118,7 +119,7 @@ def write(out: Path, questions: int, rows: list[dict]) -> None:
     """ablation.json, rewritten after each variant (a long run can be read while it goes on)."""
     shipped = {r["mode"]: r["f1"] for r in rows if r["variant"] == "all on"}
     for r in rows:
-        r["f1_change"] = round(r["f1"] - shipped[r["mode"]], 4)
+        r["f1_change"] = round(r["f1"] - shipped[r["mode"]], 4) if r["mode"] in shipped else None
     (out / "ablation.json").write_text(json.dumps({"questions": questions, "rows": rows}, indent=2) + "\n")
 
 
@@ -128,7 +129,7 @@ def table(rows: list[dict]) -> str:
     for r in sorted(rows, key=lambda r: (r["mode"] != "rag", r["mode"])):
         cp = "–" if r["citation_precision"] is None else f"{r['citation_precision']:.3f}"
         lines.append(f"| {r['mode']} | {r['variant']} | {r['questions']} | {r['em']:.3f} | {r['f1']:.3f} | "
-                     f"{r['f1_change']:+.3f} | {r['answer_in_text']:.3f} | {cp} |")
+                     f"{'–' if r['f1_change'] is None else format(r['f1_change'], '+.3f')} | {r['answer_in_text']:.3f} | {cp} |")
     return "\n".join(lines)
 
 
@@ -139,5 +140,7 @@ if __name__ == "__main__":
     p.add_argument("--limit", type=int, default=100)
     p.add_argument("--modes", nargs="+", default=["rag", "deep"], choices=["rag", "deep"])
     p.add_argument("--concurrency", type=int, default=4)
+    p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS), metavar="VARIANT",
+                   help='the variants to run (default: all); "all on" is the one the others are compared with')
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ablation")
     asyncio.run(main(p.parse_args()))

@@ -59,3 +59,25 @@ def test_nothing_is_decided_without_both_dates_or_when_they_tie():
     assert decide(question, tie) is None  # the year is all both say
     both = [Finding("Who died first, Léopold Demers or Charles Herbert Little?", "1990 [1]")]
     assert decide(question, both) is None  # a finding naming both options is no one's date
+
+
+def test_a_comparison_by_date_says_which_sub_questions_it_still_needs():
+    from agents.compare import missing
+
+    through = "Which film whose director was born first, El Tonto or The Heart Of Doreon?"
+    assert missing(through, []) == ["Who is the director of El Tonto?", "Who is the director of Heart Of Doreon?"]
+    directors = [Finding("Who is the director of El Tonto?", "Charlie Day [1]"),
+                 Finding("Who is the director of Heart Of Doreon?", "Cyrus J. Williams [2]")]
+    assert missing(through, directors) == ["When was Charlie Day born?", "When was Cyrus J. Williams born?"]
+    dated = directors + [Finding("When was Charlie Day born?", "February 9, 1976 [3]"),
+                         Finding("When was Cyrus J. Williams born?", "1891 [4]")]
+    assert missing(through, dated) == []
+    assert missing("Who died first, Léopold Demers or Charles Herbert Little?",
+                   [Finding("When did Léopold Demers die?", "21 November 1990 [1]")]) == ["When did Charles Herbert Little die?"]
+    assert missing("Which film was released more recently, Moscow Pride '06 or My Favourite Fabric?", []) == [
+        "When was Moscow Pride '06 released?", "When was My Favourite Fabric released?"]
+    assert missing("Which magazine came out first, Entertain Magazine or Woman's Century?", [])[0] == "When did Entertain Magazine come out?"
+    # what is dated is not said, or the things are not people: the model plans these
+    assert missing("Which came first the chicken or the egg?", []) is None
+    assert missing("Which is older, the Eiffel Tower or Big Ben?", []) is None
+    assert missing("Who founded Dell Magazines?", []) is None

@@ -252,6 +252,29 @@ async def test_a_comparison_by_date_is_decided_by_the_dates_found_not_by_the_mod
     assert (await run)["short"] == "Zeitgeist Films"
 
 
+async def test_a_comparison_through_a_director_plans_itself_to_the_dates(deps):
+    """"Which film has the director who was born first, A or B?": the plan asks each film's
+    director, then each director's birth date, without asking the model to plan (a small model
+    stops at the directors and guesses), and the dates decide."""
+    make, _ = deps
+    question = "Which film has the director who was born first, The Prestige or Maximum Overdrive?"
+    said = {"Who is the director of Prestige?": "Christopher Nolan [1]",
+            "Who is the director of Maximum Overdrive?": "Stephen King [1]",
+            "When was Christopher Nolan born?": "30 July 1970 [1]", "When was Stephen King born?": "September 21, 1947 [1]"}
+
+    def rule(messages, schema):
+        assert schema is not PlanStep, "a comparison by date is not planned by the model"
+        if schema is Queries:
+            return Queries(queries=[last(messages).rsplit("Question: ", 1)[1].strip()])
+        return said.get(last(messages).rsplit("Question: ", 1)[1], "The Prestige [1]")
+
+    out = await build_planner(make(ScriptedChat(rule))).ainvoke(start(question))
+    nodes = list(out["nodes"].values())
+    assert [n.question for n in nodes] == list(said)
+    assert all(n.status == "answered" for n in nodes)
+    assert out["short"] == "Maximum Overdrive"
+
+
 async def test_a_short_answer_copied_from_the_prompts_example_gives_way_to_the_findings(deps):
     """"The Sazerac Company [1]" passes the half-of-its-words test where a passage says "company"
     (Dell Magazines "was a company"), but it names what only the answer prompt's example does; the
