@@ -5,8 +5,10 @@ released more recently, died later, ...) is answered by comparing the dates its 
 found for each option; a small model picks between two dates about as well as a coin. The
 findings of an option are the answered sub-questions that name it and those that follow from them
 (`#n`); its date is the one in the last of them that holds one. When either option has no date,
-or the dates tie, nothing is decided and the model answers as before. Findings are data: they are
-parsed for a date, never run.
+or the dates tie, nothing is decided and the model answers as before. `missing` says which
+sub-questions such a question still needs (each option's date, or first what it is compared
+through), so that the planner plans it without the model. Findings are data: they are parsed for a
+date, never run.
 """
 
 import re
