@@ -248,15 +248,19 @@ def known_plan(question: str, nodes: dict[str, PlanNode]) -> prompts.PlanStep | 
 
 def by_date(question: str, nodes: dict[str, PlanNode], number_of: dict[int, int]) -> str | None:
     """The short answer of a comparison by date ("Who was born first, A or B?") as the findings'
-    dates decide it, citing the findings behind the option picked (`agents.compare`); None when
-    they do not decide it."""
+    dates decide it, citing the passages of the findings behind it that name the option picked
+    (`agents.compare`); None when they do not decide it."""
     found, findings = _findings(nodes)
     decided = compare.decide(question, findings)
     if decided is None:
         return None
     option, behind = decided
-    cited = [renumber(found[i].answer, [c.id for c in found[i].chunks], number_of) for i in behind]
-    return " ".join([option, *dict.fromkeys(f"[{m}]" for text in cited for m in MARKER.findall(text))])
+    # the short answer cites the passages that name the option: the film's page, not its director's
+    # birth date, which does not support the film's name (that sentence follows, cited, in the evidence)
+    cited = [(renumber(f"[{m}]", [c.id for c in found[i].chunks], number_of), grounded(option, found[i].chunks[int(m) - 1].text))
+             for i in behind for m in MARKER.findall(found[i].answer) if 1 <= int(m) <= len(found[i].chunks)]
+    naming = [marker for marker, names in cited if names] or [marker for marker, _ in cited]
+    return " ".join([option, *dict.fromkeys(naming)])
 
 
 def on_topic(subs: list, question: str, done: list) -> list:

@@ -273,6 +273,10 @@ async def test_a_comparison_through_a_director_plans_itself_to_the_dates(deps):
     assert [n.question for n in nodes] == list(said)
     assert all(n.status == "answered" for n in nodes)
     assert out["short"] == "Maximum Overdrive"
+    # it cites the passage that names the film, not Stephen King's birth date, which does not
+    # support "Maximum Overdrive" (that sentence follows in the evidence, cited)
+    cited = [int(m) for m in re.findall(r"\[(\d+)\]", out["answer"].split("\n")[0])]
+    assert cited and all(c["supported"] for c in out["citations"] if c["number"] in cited), out["citations"]
 
 
 async def test_a_short_answer_copied_from_the_prompts_example_gives_way_to_the_findings(deps):
