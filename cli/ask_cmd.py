@@ -133,6 +133,9 @@ class LiveView:
         self._stopped = True
         if self._live:
             self._live.stop()
+            if not self.console.is_terminal:  # rich ends the last line only on a terminal; in a log of both
+                self.console.line()  # streams the answer would follow on the tree's last line
+            self._live = None
 
     def update(self, event) -> None:
         if isinstance(event, PlanUpdated):

@@ -58,6 +58,9 @@ async def test_the_live_view_shows_the_plan_queries_and_pages(data_dir):
     assert "◐ q1 Who makes Kentucky Tavern?" in searching and "search: Who makes Kentucky Tavern?" in searching
     final = snapshots[-1][1]
     assert "● q1" in final and "pages read" in final and not final.startswith("Researching · 0 pages")
+    # written to a file or a pipe, the tree still ends its last line: in one log of stderr and stdout
+    # the answer starts on a line of its own
+    assert view.console.file.getvalue().endswith("\n")
 
 
 def test_ctrl_c_keeps_the_run_and_resume_finishes_it(sleuth, data_dir):
