@@ -57,11 +57,12 @@ def adds_to(sentence: str, question: str) -> bool:
     often echoes the question."""
     asked = {w.lower()[:5] for w in _WORD.findall(question) if w.lower() not in STOPWORDS}
     words = {w.lower() for w in _WORD.findall(_MARKER.sub(" ", sentence))}
-    if words & {"yes", "no"} or any(w[:5] not in asked for w in words - STOPWORDS):
+    said = words - STOPWORDS
+    if words & {"yes", "no"} or any(w[:5] not in asked for w in said):
         return True
-    if (offered := options(question)) and any(words - STOPWORDS <= {w.lower() for w in _WORD.findall(o)} for o in offered):
-        return bool(words - STOPWORDS)  # an option long beside the question ("Marcelino Manuel Da Graça") is still a pick
-    return 2 * len({w[:5] for w in words - STOPWORDS}) < len(asked)
+    if (offered := options(question)) and any(said <= {w.lower() for w in _WORD.findall(o)} for o in offered):
+        return bool(said)  # an option long beside the question ("Marcelino Manuel Da Graça") is still a pick
+    return 2 * len({w[:5] for w in said}) < len(asked)
 
 
 def grounded(sentence: str, source: str, threshold: float = 0.5) -> bool:

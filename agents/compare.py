@@ -56,11 +56,16 @@ def options(question: str) -> tuple[str, str] | None:
     return (a, b) if a and b and max(len(a.split()), len(b.split())) <= 12 else None
 
 
+def _head(question: str, offered: tuple[str, str] | None) -> str:
+    """The question without its options: their own words ("The Last Waltz") say nothing of what it asks."""
+    for option in offered or ():
+        question = question.replace(option, " ")
+    return question
+
+
 def direction(question: str) -> str | None:
     """"earlier" or "later": which date the question asks for, if it asks by a date."""
-    head = question
-    for option in options(question) or ():  # the options' own words ("The Last Waltz") do not count
-        head = head.replace(option, " ")
+    head = _head(question, options(question))
     earlier, later = bool(_EARLIER.search(head)), bool(_LATER.search(head))
     return "earlier" if earlier and not later else "later" if later and not earlier else None
 
@@ -143,9 +148,7 @@ def missing(question: str, findings: list[Finding]) -> list[str] | None:
     offered = options(question)
     if not offered or not direction(question):
         return None
-    head = question
-    for option in offered:
-        head = head.replace(option, " ")
+    head = _head(question, offered)
     through = _THROUGH.search(head)
     person = bool(through) or head.lstrip().lower().startswith(("who ", "was "))
     if (verb := _DONE.search(head)) and not through:

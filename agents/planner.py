@@ -17,7 +17,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
 from agents import compare, prompts
-from agents.citations import Verifier, adds_to, grounded, renumber, strip_markers
+from agents.citations import Verifier, adds_to, grounded, lexical_support, renumber, strip_markers
 from agents.events import AnswerDelta, PlanUpdated, SubAnswer
 from agents.plan import NodeStatus, PlanNode
 from agents.searcher import SearcherDeps, build_searcher
@@ -257,10 +257,10 @@ def by_date(question: str, nodes: dict[str, PlanNode], number_of: dict[int, int]
     option, behind = decided
     # the short answer cites the passages that name the option: the film's page, not its director's
     # birth date, which does not support the film's name (that sentence follows, cited, in the evidence)
-    cited = [(renumber(f"[{m}]", [c.id for c in found[i].chunks], number_of), grounded(option, found[i].chunks[int(m) - 1].text))
-             for i in behind for m in MARKER.findall(found[i].answer) if 1 <= int(m) <= len(found[i].chunks)]
-    naming = [marker for marker, names in cited if names] or [marker for marker, _ in cited]
-    return " ".join([option, *dict.fromkeys(naming)])
+    cited = [found[i].chunks[int(m) - 1] for i in behind for m in MARKER.findall(found[i].answer)
+             if 1 <= int(m) <= len(found[i].chunks)]
+    naming = [c for c in cited if lexical_support(option, c)] or cited
+    return " ".join([option, *dict.fromkeys(f"[{number_of[c.id]}]" for c in naming)])
 
 
 def on_topic(subs: list, question: str, done: list) -> list:
