@@ -11,6 +11,7 @@ through), so that the planner plans it without the model. Findings are data: the
 date, never run.
 """
 
+import datetime
 import re
 from dataclasses import dataclass
 
@@ -91,7 +92,7 @@ def _names(finding: Finding, option: str) -> bool:
     return bool(words) and words <= content_words(finding.question)
 
 
-def _trail(option: str, offered: tuple[str, str], findings: list[Finding]) -> tuple[int | None, set[int]]:
+def trail(option: str, offered: tuple[str, str], findings: list[Finding]) -> tuple[int | None, set[int]]:
     """The finding that names the option alone (None if none does), and every finding that follows
     from it: those that depend on it and those that name what it found ("Who directed Jaws?" ->
     "Steven Spielberg", then "When was Steven Spielberg born?")."""
@@ -112,11 +113,13 @@ def decide(question: str, findings: list[Finding]) -> tuple[str, list[int]] | No
     option and the one that holds its date); None when the question is not a comparison by date
     or the findings do not settle it."""
     offered, wanted = options(question), direction(question)
+    if offered and _LIVED.search(_head(question, offered)):
+        return _longer(offered, findings)
     if not offered or not wanted:
         return None
     dated = []
     for option in offered:
-        named, own = _trail(option, offered, findings)
+        named, own = trail(option, offered, findings)
         with_date = [(i, d) for i in sorted(own) if (d := date_of(findings[i].answer))]
         if not with_date:
             return None
@@ -138,6 +141,37 @@ _DONE = re.compile(r"\b(released|founded|established|formed|published|built|open
 _THROUGH = re.compile(r"\b(?:has the|whose) ([a-z]+)\b")  # "Which film has the director who ...": compared through its director
 
 
+_LIVED = re.compile(r"\blived (?:the )?long(?:er|est)\b", re.I)  # "Who lived longer, A or B?": each one's birth and death
+_BIRTH = re.compile(r"\b(?:born|birth)\b", re.I)
+_DEATH = re.compile(r"\b(?:die|died|death)\b", re.I)
+
+
+def _last_date(findings: list[Finding], own: set[int], asks: re.Pattern) -> tuple[int, tuple[int, int, int]] | None:
+    """The last of `own` whose question `asks` (of a birth, of a death) and whose answer holds a date, with that date."""
+    return next(((i, d) for i in sorted(own, reverse=True) if asks.search(findings[i].question)
+                 and (d := date_of(findings[i].answer))), None)
+
+
+def _longer(offered: tuple[str, str], findings: list[Finding]) -> tuple[str, list[int]] | None:
+    """Who lived longer, from each option's dates of birth and death: in days when all four dates
+    give one, else in years; None when a date is missing or the two lifespans tie."""
+    lives = []
+    for option in offered:
+        named, own = trail(option, offered, findings)
+        born, died = _last_date(findings, own, _BIRTH), _last_date(findings, own, _DEATH)
+        if not born or not died:
+            return None
+        lives.append((option, sorted({born[0], died[0]} | ({named} - {None})), born[1], died[1]))
+    try:
+        spans = [(datetime.date(*d) - datetime.date(*b)).days for _, _, b, d in lives]
+    except ValueError:  # a month or a day not given (0), or not a date
+        spans = [d[0] - b[0] for _, _, b, d in lives]
+    if spans[0] == spans[1]:
+        return None
+    option, behind, _, _ = lives[0] if spans[0] > spans[1] else lives[1]
+    return option, behind
+
+
 def missing(question: str, findings: list[Finding]) -> list[str] | None:
     """The sub-questions a comparison by date still needs, in the order asked; None when the
     question is not one whose plan is known (no two options, not by date, or a date of what is not
@@ -146,9 +180,13 @@ def missing(question: str, findings: list[Finding]) -> list[str] | None:
     when nothing was, the date of the option itself ("When did Anna Pavlova die?") or first what the
     question compares through ("Who is the director of Jaws?"). Empty when every option has a date."""
     offered = options(question)
+    head = _head(question, offered)
+    if offered and _LIVED.search(head):
+        return [q.format(option.rstrip("?")) for option in offered for asks, q in
+                ((_BIRTH, "When was {} born?"), (_DEATH, "When did {} die?"))
+                if not _last_date(findings, trail(option, offered, findings)[1], asks)]
     if not offered or not direction(question):
         return None
-    head = _head(question, offered)
     through = _THROUGH.search(head)
     person = bool(through) or head.lstrip().lower().startswith(("who ", "was "))
     if (verb := _DONE.search(head)) and not through:
@@ -163,7 +201,7 @@ def missing(question: str, findings: list[Finding]) -> list[str] | None:
         return None
     needed = []
     for option in offered:
-        named, own = _trail(option, offered, findings)
+        named, own = trail(option, offered, findings)
         option = option.rstrip("?")  # "Who'S Your Brother?" is asked about without its own mark
         if any(date_of(findings[i].answer) for i in own):
             continue

@@ -16,7 +16,7 @@ from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
-from agents import compare, prompts
+from agents import compare, prompts, same
 from agents.citations import Verifier, adds_to, grounded, lexical_support, renumber, strip_markers
 from agents.events import AnswerDelta, PlanUpdated, SubAnswer
 from agents.plan import NodeStatus, PlanNode
@@ -165,8 +165,8 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
         if not findings:
             short = text = show("sleuth found nothing to answer this question with.")
         else:
-            decided = by_date(question, nodes, number_of)
-            if decided:  # a comparison by date: the findings' dates answer it, not the model
+            decided = by_findings(question, nodes, number_of)
+            if decided:  # a comparison the findings settle: their dates or countries answer it, not the model
                 reply = decided
             else:
                 known = [strip_markers(f) for f in findings]
@@ -236,31 +236,38 @@ def _findings(nodes: dict[str, PlanNode]) -> tuple[list[PlanNode], list[compare.
 
 
 def known_plan(question: str, nodes: dict[str, PlanNode]) -> prompts.PlanStep | None:
-    """The next step of a comparison by date, which plans itself (`compare.missing`): each option's
+    """The next step of a comparison that plans itself: by date (`compare.missing`), each option's
     date, through what the question compares by ("Who is the director of Jaws?", then "When was
-    Steven Spielberg born?"); finished once every option has one. None for any other question: the
-    model plans it. A small model stops such a plan one step short, at the directors, and then guesses."""
-    needed = compare.missing(question, _findings(nodes)[1])
+    Steven Spielberg born?"); or whether two share a country or place (`same.missing`), each one's
+    country. Finished once every option has its answer. None for any other question: the model
+    plans it. A small model stops such a plan one step short, at the directors, and then guesses."""
+    findings = _findings(nodes)[1]
+    needed = compare.missing(question, findings)
+    if needed is None:
+        needed = same.missing(question, findings)
     if needed is None:
         return None
     return prompts.PlanStep(sub_questions=[prompts.SubQuestion(question=q) for q in needed if len(q) <= 200], finish=not needed)
 
 
-def by_date(question: str, nodes: dict[str, PlanNode], number_of: dict[int, int]) -> str | None:
-    """The short answer of a comparison by date ("Who was born first, A or B?") as the findings'
-    dates decide it, citing the passages of the findings behind it that name the option picked
-    (`agents.compare`); None when they do not decide it."""
+def by_findings(question: str, nodes: dict[str, PlanNode], number_of: dict[int, int]) -> str | None:
+    """The short answer of a comparison the findings settle, citing the passages behind it: by date
+    ("Who was born first, A or B?", `agents.compare`), the option picked, citing the passages that
+    name it; by country or place ("Are A and B of the same nationality?", `agents.same`), yes or no,
+    citing the passages that give each one's. None when the findings do not settle it."""
     found, findings = _findings(nodes)
-    decided = compare.decide(question, findings)
-    if decided is None:
+    if decided := compare.decide(question, findings):
+        answer, behind = decided
+    elif decided := same.decide(question, findings):
+        answer, behind = decided
+    else:
         return None
-    option, behind = decided
-    # the short answer cites the passages that name the option: the film's page, not its director's
-    # birth date, which does not support the film's name (that sentence follows, cited, in the evidence)
     cited = [found[i].chunks[int(m) - 1] for i in behind for m in MARKER.findall(found[i].answer)
              if 1 <= int(m) <= len(found[i].chunks)]
-    naming = [c for c in cited if lexical_support(option, c)] or cited
-    return " ".join([option, *dict.fromkeys(f"[{number_of[c.id]}]" for c in naming)])
+    # an option is cited by the passages that name it: the film's page, not its director's birth
+    # date, which does not support the film's name (that sentence follows, cited, in the evidence)
+    naming = [c for c in cited if lexical_support(answer, c)] or cited
+    return " ".join([answer, *dict.fromkeys(f"[{number_of[c.id]}]" for c in naming)])
 
 
 def on_topic(subs: list, question: str, done: list) -> list:

@@ -42,13 +42,18 @@ VARIANTS = {
     # the plan filter's example-copy and off-topic checks; the injection check stays (a defence, not a workaround)
     "no on_topic (plan filter)": {"agents.planner.on_topic": lambda subs, question, done:
                                   [s for s in subs if not instructions(s.question)]},
-    "no date comparison": {"agents.planner.by_date": lambda question, nodes, number_of: None},
-    "no self-planned comparison": {"agents.planner.known_plan": lambda question, nodes: None},
+    "no date comparison": {"agents.compare.decide": lambda question, findings: None},
+    "no self-planned comparison": {"agents.compare.missing": lambda question, findings: None},
+    # whether two share a country or place (agents.same): the decision alone, then the plan and the decision
+    "no same-country decision": {"agents.same.decide": lambda question, findings: None},
+    "no same-country comparison": {"agents.same.decide": lambda question, findings: None,
+                                   "agents.same.missing": lambda question, findings: None},
 }
 # Measured and deleted since, for not earning their keep (README, "Evaluation"): at commit 1b4ee08
 # the searcher's first_sentence, ground (extract() in place of an ungrounded answer) and cite_best;
 # at b74e57e a plan example of a comparison through a chain.
-DEEP_ONLY = {"no on_topic (plan filter)", "no date comparison", "no self-planned comparison"}
+DEEP_ONLY = {"no on_topic (plan filter)", "no date comparison", "no self-planned comparison", "no same-country decision",
+             "no same-country comparison"}
 
 
 class Memo:

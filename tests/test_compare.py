@@ -81,3 +81,25 @@ def test_a_comparison_by_date_says_which_sub_questions_it_still_needs():
     assert missing("Which came first the chicken or the egg?", []) is None
     assert missing("Which is older, the Eiffel Tower or Big Ben?", []) is None
     assert missing("Who founded Dell Magazines?", []) is None
+
+
+def test_who_lived_longer_is_asked_and_decided_from_both_lifespans():
+    """Each one's birth and death; in days when all four dates give one, else in years."""
+    from agents.compare import missing
+
+    question = "Who lived longer, Johann Sebastian Bach or George Frideric Handel?"
+    assert missing(question, []) == ["When was Johann Sebastian Bach born?", "When did Johann Sebastian Bach die?",
+                                     "When was George Frideric Handel born?", "When did George Frideric Handel die?"]
+    lives = [Finding("When was Johann Sebastian Bach born?", "31 March 1685 [1]"),
+             Finding("When did Johann Sebastian Bach die?", "28 July 1750 [1]"),
+             Finding("When was George Frideric Handel born?", "23 February 1685 [2]")]
+    assert missing(question, lives) == ["When did George Frideric Handel die?"]
+    assert decide(question, lives) is None  # Handel's death is not known yet
+    lives.append(Finding("When did George Frideric Handel die?", "14 April 1759 [3]"))
+    assert missing(question, lives) == []
+    assert decide(question, lives) == ("George Frideric Handel", [2, 3])
+    # in years when a date has no day: 1685 to 1750 is 65 years, 1685 to 1759 is 74
+    lives[3] = Finding("When did George Frideric Handel die?", "1759 [3]")
+    assert decide(question, lives) == ("George Frideric Handel", [2, 3])
+    lives[3] = Finding("When did George Frideric Handel die?", "1740 [3]")
+    assert decide(question, lives) == ("Johann Sebastian Bach", [0, 1])

@@ -279,6 +279,27 @@ async def test_a_comparison_through_a_director_plans_itself_to_the_dates(deps):
     assert cited and all(c["supported"] for c in out["citations"] if c["number"] in cited), out["citations"]
 
 
+async def test_whether_two_directors_share_a_country_plans_itself_and_the_countries_decide(deps):
+    """"Do both films A and B have the directors from the same country?": each film's director,
+    then each director's country, without the model planning; "American" and "United States" are
+    the same country, so the answer is yes whatever the model would have said."""
+    make, _ = deps
+    question = "Do both films The Prestige and Maximum Overdrive have the directors from the same country?"
+    said = {"Who is the director of The Prestige?": "Christopher Nolan [1]",
+            "Who is the director of Maximum Overdrive?": "Stephen King [1]",
+            "Which country is Christopher Nolan from?": "United States [1]", "Which country is Stephen King from?": "American [1]"}
+
+    def rule(messages, schema):
+        assert schema is not PlanStep, "a question whether two share a country is not planned by the model"
+        if schema is Queries:
+            return Queries(queries=[last(messages).rsplit("Question: ", 1)[1].strip()])
+        return said.get(last(messages).rsplit("Question: ", 1)[1], "No [1]")
+
+    out = await build_planner(make(ScriptedChat(rule))).ainvoke(start(question))
+    assert [n.question for n in out["nodes"].values()] == list(said)
+    assert out["short"] == "Yes"
+
+
 async def test_a_short_answer_copied_from_the_prompts_example_gives_way_to_the_findings(deps):
     """"The Sazerac Company [1]" passes the half-of-its-words test where a passage says "company"
     (Dell Magazines "was a company"), but it names what only the answer prompt's example does; the
