@@ -154,7 +154,8 @@ def _last_date(findings: list[Finding], own: set[int], asks: re.Pattern) -> tupl
 
 def _longer(offered: tuple[str, str], findings: list[Finding]) -> tuple[str, list[int]] | None:
     """Who lived longer, from each option's dates of birth and death: in days when all four dates
-    give one, else in years; None when a date is missing or the two lifespans tie."""
+    give one, else in years; None when a date is missing, a death comes before its birth, or the
+    two lifespans tie."""
     lives = []
     for option in offered:
         named, own = trail(option, offered, findings)
@@ -166,7 +167,7 @@ def _longer(offered: tuple[str, str], findings: list[Finding]) -> tuple[str, lis
         spans = [(datetime.date(*d) - datetime.date(*b)).days for _, _, b, d in lives]
     except ValueError:  # a month or a day not given (0), or not a date
         spans = [d[0] - b[0] for _, _, b, d in lives]
-    if spans[0] == spans[1]:
+    if spans[0] == spans[1] or min(spans) < 0:  # a death before the birth: one of the dates is another's
         return None
     option, behind, _, _ = lives[0] if spans[0] > spans[1] else lives[1]
     return option, behind

@@ -27,6 +27,7 @@ _ROLE = re.compile(r"\b(?:the (director|author|composer|producer|founder|creator
 _ASK = {"nationality": "What is the nationality of {}?", "country": "Which country is {} from?",
         "located": "In which country is {} located?", "place": "Where was {} born?",
         "state": "In which state is {}?", "province": "In which province is {}?"}
+_COUNTRY_KINDS = {"nationality", "country", "located"}
 _ABOUT = {"nationality": r"national|country|citizen", "country": r"country|national", "located": r"country|national",
           "place": r"born|birth", "state": r"\bstate\b", "province": r"province"}
 
@@ -71,8 +72,10 @@ def missing(question: str, findings: list[Finding]) -> list[str] | None:
         if any(_about(findings[i], what) for i in own):
             continue
         found = MARKER.sub(" ", findings[named].answer).strip() if named is not None and role else ""
-        needed.append(_ASK[what].format(found) if found else f"Who is the {role} of {option}?" if role
-                      else _ASK[what].format(option))
+        # what a role names is a person, whose country is their nationality: "Which country is
+        # Wilfred Lucas from?" reads as where he was born (Canada; an American actor)
+        needed.append(_ASK["nationality" if what == "country" else what].format(found) if found
+                      else f"Who is the {role} of {option}?" if role else _ASK[what].format(option))
     return needed
 
 
@@ -89,32 +92,41 @@ def decide(question: str, findings: list[Finding]) -> tuple[str, list[int]] | No
         if not about:
             return None
         said.append(about[-1])
-    alike = same_place(*(MARKER.sub(" ", findings[i].answer) for i in said), countries=what in ("nationality", "country", "located"))
+    alike = same_place(*(MARKER.sub(" ", findings[i].answer) for i in said), what)
     return None if alike is None else ("Yes" if alike else "No", said)
 
 
-def same_place(x: str, y: str, countries: bool) -> bool | None:
-    """Whether two answers name the same country (`countries`) or place; None when that cannot be told."""
-    if countries:
+def same_place(x: str, y: str, what: str) -> bool | None:
+    """Whether two answers name the same `what` (a key of `_ASK`: a country, or a place, state or
+    province); None when that cannot be told. The word asked for says nothing: "Jiangsu Province"."""
+    if what in _COUNTRY_KINDS:
         cx, cy = country_of(x), country_of(y)
         if cx and cy:
             return bool(cx & cy)
-    wx, wy = content_words(x), content_words(y)
+    wx, wy = content_words(x) - {what}, content_words(y) - {what}
     if not wx or not wy:
         return None
     if wx <= wy or wy <= wx:
         return True
-    return None if countries or not wx.isdisjoint(wy) else False
+    return None if what in _COUNTRY_KINDS or not wx.isdisjoint(wy) else False
 
 
-# Countries as answers name them: the name, then its people and other names.
+# Countries as answers name them: the name, then its people, other names, and the states or provinces
+# of the largest (a page says an American was born "in Missouri"; the Georgia of the Caucasus and of
+# the United States is left out).
 _COUNTRIES = """\
-United States: America, American, United States of America, US, U.S., USA, U.S.A.
+United States: America, American, United States of America, US, U.S., USA, U.S.A., New England, Alabama, Alaska,
+ Arizona, Arkansas, California, Colorado, Connecticut, Delaware, Florida, Hawaii, Idaho, Illinois, Indiana, Iowa,
+ Kansas, Kentucky, Louisiana, Maine, Maryland, Massachusetts, Michigan, Minnesota, Mississippi, Missouri, Montana,
+ Nebraska, Nevada, New Hampshire, New Jersey, New Mexico, New York, North Carolina, North Dakota, Ohio, Oklahoma,
+ Oregon, Pennsylvania, Rhode Island, South Carolina, South Dakota, Tennessee, Texas, Utah, Vermont, Virginia,
+ Washington, West Virginia, Wisconsin, Wyoming
 United Kingdom: UK, U.K., Britain, British, Great Britain, England, English, Scotland, Scottish, Wales, Welsh,
  Northern Ireland, Northern Irish
 Ireland: Irish, Republic of Ireland
-Canada: Canadian
-Australia: Australian
+Canada: Canadian, Alberta, British Columbia, Manitoba, New Brunswick, Newfoundland, Nova Scotia, Ontario, Quebec,
+ Saskatchewan
+Australia: Australian, New South Wales, Queensland, Tasmania
 New Zealand: New Zealander
 France: French, Frenchman
 Germany: German, West Germany, West German, East Germany, East German

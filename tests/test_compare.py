@@ -103,3 +103,5 @@ def test_who_lived_longer_is_asked_and_decided_from_both_lifespans():
     assert decide(question, lives) == ("George Frideric Handel", [2, 3])
     lives[3] = Finding("When did George Frideric Handel die?", "1740 [3]")
     assert decide(question, lives) == ("Johann Sebastian Bach", [0, 1])
+    lives[1] = Finding("When did Johann Sebastian Bach die?", "1650 [1]")  # before his birth: a date misread
+    assert decide(question, lives) is None

@@ -287,7 +287,8 @@ async def test_whether_two_directors_share_a_country_plans_itself_and_the_countr
     question = "Do both films The Prestige and Maximum Overdrive have the directors from the same country?"
     said = {"Who is the director of The Prestige?": "Christopher Nolan [1]",
             "Who is the director of Maximum Overdrive?": "Stephen King [1]",
-            "Which country is Christopher Nolan from?": "United States [1]", "Which country is Stephen King from?": "American [1]"}
+            "What is the nationality of Christopher Nolan?": "United States [1]",
+            "What is the nationality of Stephen King?": "American [1]"}
 
     def rule(messages, schema):
         assert schema is not PlanStep, "a question whether two share a country is not planned by the model"

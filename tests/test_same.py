@@ -40,9 +40,10 @@ def test_the_plan_asks_each_ones_country_through_what_it_is_compared_by():
     assert missing(question, []) == ["Who is the director of Rashomon?", "Who is the director of Metropolis?"]
     found = [Finding("Who is the director of Rashomon?", "Akira Kurosawa [1]"),
              Finding("Who is the director of Metropolis?", "Fritz Lang [2]")]
-    assert missing(question, found) == ["Which country is Akira Kurosawa from?", "Which country is Fritz Lang from?"]
-    found += [Finding("Which country is Akira Kurosawa from?", "Japan [3]"),
-              Finding("Which country is Fritz Lang from?", "Austrian-German [4]")]
+    # a director is a person: asked for a nationality, not for where they are from (born)
+    assert missing(question, found) == ["What is the nationality of Akira Kurosawa?", "What is the nationality of Fritz Lang?"]
+    found += [Finding("What is the nationality of Akira Kurosawa?", "Japan [3]"),
+              Finding("What is the nationality of Fritz Lang?", "Austrian-German [4]")]
     assert missing(question, found) == []
     assert decide(question, found) == ("No", [2, 3])
     plain = "Did Jean Renoir and Akira Kurosawa share the same nationality?"
@@ -56,15 +57,17 @@ def test_a_country_said_by_name_or_by_its_people_is_the_same():
     assert decide(question, found) == ("Yes", [0, 1])
     assert country_of("an American-born British actor") == {"United States", "United Kingdom"}
     assert country_of("South Korean") == {"South Korea"} and country_of("Latin American") == set()
-    assert same_place("Scottish", "English", countries=True) is True  # both the United Kingdom
-    assert same_place("French", "Belgian", countries=True) is False
+    assert same_place("Scottish", "English", what="nationality") is True  # both the United Kingdom
+    assert same_place("French", "Belgian", what="nationality") is False
 
 
 def test_what_cannot_be_told_is_left_to_the_model():
     question = "Did Orson Welles and John Ford share the same nationality?"
     assert decide(question, [Finding("What is the nationality of Orson Welles?", "American [1]")]) is None
-    assert same_place("Kingdom of Prussia", "Germany", countries=True) is None  # not in the table
+    assert same_place("Kingdom of Prussia", "Germany", what="nationality") is None  # not in the table
     # places: one naming the other is the same, none in common different, some in common unknown
-    assert same_place("Rome", "Rome, Italy", countries=False) is True
-    assert same_place("Milan", "Rome", countries=False) is False
-    assert same_place("Rome, Italy", "Milan, Italy", countries=False) is None
+    assert same_place("Rome", "Rome, Italy", what="place") is True
+    assert same_place("Milan", "Rome", what="place") is False
+    assert same_place("Rome, Italy", "Milan, Italy", what="place") is None
+    assert same_place("Jiangsu Province", "Jingdezhen Province", what="province") is False  # not the same for "Province"
+    assert same_place("California", "Missouri", what="country") is True  # two states of one country
