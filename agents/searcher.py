@@ -19,6 +19,7 @@ from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 
 from agents import prompts
+from agents.citations import renumber
 from agents.events import PageRead, SearchStarted
 from agents.llm import ChatModel, StructuredOutputError
 from agents.reader import Reader
@@ -97,6 +98,25 @@ def evidence(answer: str, question: str, chunks: list[Chunk]) -> str:
     return best
 
 
+def about_subject(question: str, chunks: list[Chunk]) -> list[int]:
+    """The passages (numbered from 1) about what a question asks of: those that name at least half
+    of the names it gives (its capitalised words after the first: "Moscow Pride '06" -> moscow,
+    pride), and those of the pages these name ("Who directed Jaws?" names Jaws; Jaws's page names
+    Steven Spielberg, so his page is about it too: the next hop of a question asked whole). Empty
+    when it names nothing ("When was he born?")."""
+    names = content_words(" ".join(re.findall(r"(?<!^)\b[A-Z][\w-]*", re.sub(r"['’]s\b", "", question))))
+    if not names:
+        return []
+    naming = [c for c in chunks if 2 * len(names & content_words(f"{c.title} {c.text}")) >= len(names)]
+    said = " ".join(" ".join(c.text for c in naming).lower().split())
+
+    def named(title: str) -> bool:  # the page's title, less "(film)", as a phrase of those passages
+        title = " ".join(re.sub(r"\(.*?\)", " ", title).lower().split())
+        return bool(title) and re.search(rf"(?<!\w){re.escape(title)}(?!\w)", said) is not None
+
+    return [i for i, c in enumerate(chunks, 1) if c in naming or named(c.title)]
+
+
 def build_searcher(deps: SearcherDeps):
     async def rewrite(state: SearcherState) -> SearcherState:
         if state.get("queries"):  # queries given (a sub-question that names what it asks): searched as they are
@@ -165,12 +185,23 @@ def build_searcher(deps: SearcherDeps):
         chunks = prompts.that_fit(state["chunks"], deps.fit_tokens)  # memory's estimate runs under the model's count
         if not chunks:
             return {"chunks": [], "found": False, "answer": NOTHING_FOUND}
-        text = (await deps.chat.complete(prompts.answer(state["question"], chunks, state.get("context", [])),
-                                         max_tokens=48, stop=["\n"])).strip()
-        text = defang(text, marker="")  # what a model wrote after reading pages is untrusted too
         read = content_words(" ".join([state["question"], *state.get("context", []),
                                        *(f"{c.title} {c.text}" for c in chunks)]))
-        if not text or prompts.borrowed(text, read):
+
+        async def ask(given: list[Chunk]) -> str:
+            text = (await deps.chat.complete(prompts.answer(state["question"], given, state.get("context", [])),
+                                             max_tokens=48, stop=["\n"])).strip()
+            text = defang(text, marker="")  # what a model wrote after reading pages is untrusted too
+            return "" if prompts.borrowed(text, read) else renumber(text, [c.id for c in given], {c.id: i for i, c in enumerate(chunks, 1)})
+
+        text = await ask(chunks)
+        about = about_subject(state["question"], chunks)
+        cited = {int(n) for n in MARKER.findall(text)}
+        if text and cited and about and len(about) < len(chunks) and not cited & set(about):
+            # the answer rests on passages about something else (another film's release date): asked
+            # again of the passages that name what the sub-question is about
+            text = await ask([chunks[i - 1] for i in about]) or text
+        if not text:
             return {"chunks": chunks, "found": False, "answer": NOTHING_FOUND}
         return {"chunks": chunks, "found": True, "answer": text, "evidence": evidence(text, state["question"], chunks)}
 

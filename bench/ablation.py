@@ -46,6 +46,8 @@ VARIANTS = {
     "no self-planned comparison": {"agents.compare.missing": lambda question, findings: None},
     # whether two share a country or place (agents.same): the decision alone, then the plan and the decision
     "no same-country decision": {"agents.same.decide": lambda question, findings: None},
+    # a sub-answer citing no passage that names its subject is asked again of those that do
+    "no subject check": {"agents.searcher.about_subject": lambda question, chunks: []},
     "no same-country comparison": {"agents.same.decide": lambda question, findings: None,
                                    "agents.same.missing": lambda question, findings: None},
 }

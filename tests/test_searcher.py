@@ -2,6 +2,7 @@
 under test here): queries, search, dedupe, reading into memory, recall, a cited sub-answer."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from agents import Settings
 from agents.llm import ScriptedChat
 from agents.prompts import Queries, model_tokens, passage
 from agents.reader import Reader
-from agents.searcher import FILLED, FIRST_PAGES, SearcherDeps, build_searcher, evidence
+from agents.searcher import FILLED, FIRST_PAGES, SearcherDeps, about_subject, build_searcher, evidence
 from memory import AsyncMemory, Chunk, Memory
 from tests.conftest import LOOPBACK
 from tools import Fetcher, FetchLimits
@@ -218,3 +219,37 @@ PASSAGE = ("Trieste mia!, alternately titled Trieste del mio cuore, is a 1951 It
 def test_the_evidence_is_the_whole_sentence(answer, question, sentence):
     chunk = Chunk(id=1, page_id=1, ordinal=0, start=0, end=len(PASSAGE), text=PASSAGE, tokens=80, summary="")
     assert evidence(answer, question, [chunk]) == sentence
+
+
+async def test_an_answer_from_a_passage_about_something_else_is_asked_again_of_those_about_its_subject(setup):
+    """"Which year is The Dark Knight Rises film from?" answered from The Prestige's page ("2006") is
+    asked again of the passages that name The Dark Knight Rises and of the pages they name
+    (Christopher Nolan's); the answer then cites its own film's page, numbered as the searcher read it."""
+    index, memory, reader = setup
+
+    def wrong_film_first(messages, schema):
+        if schema is Queries:
+            return Queries(queries=["The Dark Knight Rises film"])
+        shown = messages[-1].content
+        prestige = re.search(r"\[(\d+)\] The Prestige \(film\):", shown)
+        if prestige:
+            return f"2006 [{prestige[1]}]"
+        own = re.search(r"\[(\d+)\] The Dark Knight Rises:", shown)
+        return f"2012 [{own[1]}]"
+
+    class Films(Everything):  # the three pages, the other film's first
+        async def search(self, query, *, max_results=10, recency=None):
+            hits = await super().search(query, max_results=len(DOCS))
+            order = ["The Prestige (film)", "The Dark Knight Rises", "Christopher Nolan"]
+            return sorted([h for h in hits if h.title in order], key=lambda h: order.index(h.title))
+
+    chat = ScriptedChat(wrong_film_first)
+    out = await build_searcher(deps(chat, Films(), reader, memory)).ainvoke(
+        {"question": "Which year is The Dark Knight Rises film from?", "queries": ["The Dark Knight Rises film"],
+         "today": "2026-11-28", "run_id": "run"})
+    titles = [c.title for c in out["chunks"]]
+    assert "The Prestige (film)" in titles and "The Dark Knight Rises" in titles
+    asked = [r.messages[-1].content for r in chat.requests if r.schema is None]
+    assert len(asked) == 2 and "Christopher Nolan:" in asked[1] and "The Prestige (film):" not in asked[1]
+    assert out["answer"] == f"2012 [{titles.index('The Dark Knight Rises') + 1}]"
+    assert about_subject("When was he born?", out["chunks"]) == []  # a question that names nothing is not checked
