@@ -28,8 +28,11 @@ _ASK = {"nationality": "What is the nationality of {}?", "country": "Which count
         "located": "In which country is {} located?", "place": "Where was {} born?",
         "state": "In which state is {}?", "province": "In which province is {}?"}
 _COUNTRY_KINDS = {"nationality", "country", "located"}
-_ABOUT = {"nationality": r"national|country|citizen", "country": r"country|national", "located": r"country|national",
-          "place": r"born|birth", "state": r"\bstate\b", "province": r"province"}
+# A finding answers what is shared when it was asked as above (a person found through a role is
+# asked for a nationality, whatever the kind of country): "Who is the director of No Country for
+# Old Men?" says "Country", and is no answer.
+_ASKED = {what: re.compile("|".join(re.escape(_ASK[k]).replace(r"\{\}", ".+") for k in {what} | ({"nationality"} if what == "country" else set())))
+          for what in _ASK}
 
 
 def asked(question: str) -> tuple[tuple[str, str], str, str | None] | None:
@@ -55,7 +58,7 @@ def asked(question: str) -> tuple[tuple[str, str], str, str | None] | None:
 
 
 def _about(finding: Finding, what: str) -> bool:
-    return bool(re.search(_ABOUT[what], finding.question, re.I)) and bool(MARKER.sub("", finding.answer).strip())
+    return bool(_ASKED[what].fullmatch(finding.question)) and bool(MARKER.sub("", finding.answer).strip())
 
 
 def missing(question: str, findings: list[Finding]) -> list[str] | None:

@@ -46,6 +46,10 @@ def test_the_plan_asks_each_ones_country_through_what_it_is_compared_by():
               Finding("What is the nationality of Fritz Lang?", "Austrian-German [4]")]
     assert missing(question, found) == []
     assert decide(question, found) == ("No", [2, 3])
+    # a title that says "Country" does not make its director's name a country
+    coen = "Do both films No Country for Old Men and Fargo have the directors from the same country?"
+    assert missing(coen, [Finding("Who is the director of No Country for Old Men?", "Joel Coen [1]")]) == [
+        "What is the nationality of Joel Coen?", "Who is the director of Fargo?"]
     plain = "Did Jean Renoir and Akira Kurosawa share the same nationality?"
     assert missing(plain, []) == ["What is the nationality of Jean Renoir?", "What is the nationality of Akira Kurosawa?"]
 
