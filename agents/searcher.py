@@ -5,7 +5,9 @@ plain functions of its state; recall goes back to read while the evidence budget
 hits are left (short pages: a corpus of paragraphs), so that the budget is read, not left empty.
 A sub-question that comes with its queries is searched as they are; one without (it needs earlier answers, its `context`, but does not name them) is rewritten into
 queries by the model. The answer is
-short (a name, a date, yes or no), cited, with the passage sentence that supports it as evidence.
+short (a name, a date, yes or no), cited, with the passage sentence that supports it as evidence;
+one that cites no passage about what the question names (another film's date) is asked again of the
+passages that are (`about_subject`).
 Queries are searched in parallel and pages read concurrently; the answer cites the recalled chunks
 as [1], [2], ... in the order they were given to the model.
 """
