@@ -252,6 +252,17 @@ async def test_a_comparison_by_date_is_decided_by_the_dates_found_not_by_the_mod
     assert (await run)["short"] == "Zeitgeist Films"
 
 
+def self_planned(said: dict[str, str], otherwise: str):
+    """A scripted model for a question that plans itself: it fails the test if asked to plan,
+    searches each sub-question as it is, and answers it from `said` (anything else: `otherwise`)."""
+    def rule(messages, schema):
+        assert schema is not PlanStep, "a question that plans itself is not planned by the model"
+        if schema is Queries:
+            return Queries(queries=[last(messages).rsplit("Question: ", 1)[1].strip()])
+        return said.get(last(messages).rsplit("Question: ", 1)[1], otherwise)
+    return rule
+
+
 async def test_a_comparison_through_a_director_plans_itself_to_the_dates(deps):
     """"Which film has the director who was born first, A or B?": the plan asks each film's
     director, then each director's birth date, without asking the model to plan (a small model
@@ -262,13 +273,7 @@ async def test_a_comparison_through_a_director_plans_itself_to_the_dates(deps):
             "Who is the director of Maximum Overdrive?": "Stephen King [1]",
             "When was Christopher Nolan born?": "30 July 1970 [1]", "When was Stephen King born?": "September 21, 1947 [1]"}
 
-    def rule(messages, schema):
-        assert schema is not PlanStep, "a comparison by date is not planned by the model"
-        if schema is Queries:
-            return Queries(queries=[last(messages).rsplit("Question: ", 1)[1].strip()])
-        return said.get(last(messages).rsplit("Question: ", 1)[1], "The Prestige [1]")
-
-    out = await build_planner(make(ScriptedChat(rule))).ainvoke(start(question))
+    out = await build_planner(make(ScriptedChat(self_planned(said, "The Prestige [1]")))).ainvoke(start(question))
     nodes = list(out["nodes"].values())
     assert [n.question for n in nodes] == list(said)
     assert all(n.status == "answered" for n in nodes)
@@ -290,13 +295,7 @@ async def test_whether_two_directors_share_a_country_plans_itself_and_the_countr
             "What is the nationality of Christopher Nolan?": "United States [1]",
             "What is the nationality of Stephen King?": "American [1]"}
 
-    def rule(messages, schema):
-        assert schema is not PlanStep, "a question whether two share a country is not planned by the model"
-        if schema is Queries:
-            return Queries(queries=[last(messages).rsplit("Question: ", 1)[1].strip()])
-        return said.get(last(messages).rsplit("Question: ", 1)[1], "No [1]")
-
-    out = await build_planner(make(ScriptedChat(rule))).ainvoke(start(question))
+    out = await build_planner(make(ScriptedChat(self_planned(said, "No [1]")))).ainvoke(start(question))
     assert [n.question for n in out["nodes"].values()] == list(said)
     assert out["short"] == "Yes"
 
