@@ -256,12 +256,10 @@ def by_findings(question: str, nodes: dict[str, PlanNode], number_of: dict[int, 
     name it; by country or place ("Are A and B of the same nationality?", `agents.same`), yes or no,
     citing the passages that give each one's. None when the findings do not settle it."""
     found, findings = _findings(nodes)
-    if decided := compare.decide(question, findings):
-        answer, behind = decided
-    elif decided := same.decide(question, findings):
-        answer, behind = decided
-    else:
+    decided = compare.decide(question, findings) or same.decide(question, findings)
+    if decided is None:
         return None
+    answer, behind = decided
     cited = [found[i].chunks[int(m) - 1] for i in behind for m in MARKER.findall(found[i].answer)
              if 1 <= int(m) <= len(found[i].chunks)]
     # an option is cited by the passages that name it: the film's page, not its director's birth

@@ -22,16 +22,17 @@ _LEAD = re.compile(r"^(?:(?:[a-z][\w'-]*|,)\s*)+")  # the lower-case words befor
 _TAIL = re.compile(r"(?:,?\s+[a-z][\w'-]*)+$")  # those after the second: ", originate from the same country"
 _ROLE = re.compile(r"\b(?:the (director|author|composer|producer|founder|creator|performer)s?"
                    r"|(director|author|composer|producer|founder|creator|performer)s? of)\b")
-# What a sub-question about each attribute asks ("{}" is the option, or what it is compared through),
-# and the words that show a finding answers it.
+# What a sub-question about each attribute asks ("{}" is the option, or what it is compared through).
 _ASK = {"nationality": "What is the nationality of {}?", "country": "Which country is {} from?",
         "located": "In which country is {} located?", "place": "Where was {} born?",
         "state": "In which state is {}?", "province": "In which province is {}?"}
 _COUNTRY_KINDS = {"nationality", "country", "located"}
-# A finding answers what is shared when it was asked as above (a person found through a role is
-# asked for a nationality, whatever the kind of country): "Who is the director of No Country for
-# Old Men?" says "Country", and is no answer.
-_ASKED = {what: re.compile("|".join(re.escape(_ASK[k]).replace(r"\{\}", ".+") for k in {what} | ({"nationality"} if what == "country" else set())))
+# What a person found through a role is asked instead: "Which country is Wilfred Lucas from?" reads
+# as where he was born (Canada; an American actor), his nationality is what is meant.
+_OF_A_PERSON = {"country": "nationality"}
+# A finding answers what is shared when it was asked as the plan asks it: "Who is the director of
+# No Country for Old Men?" says "Country", and is no answer.
+_ASKED = {what: re.compile("|".join(re.escape(_ASK[k]).replace(r"\{\}", ".+") for k in {what, _OF_A_PERSON.get(what, what)}))
           for what in _ASK}
 
 
@@ -57,8 +58,12 @@ def asked(question: str) -> tuple[tuple[str, str], str, str | None] | None:
     return (a, b), what, (role[1] or role[2]) if role else None
 
 
-def _about(finding: Finding, what: str) -> bool:
-    return bool(_ASKED[what].fullmatch(finding.question)) and bool(MARKER.sub("", finding.answer).strip())
+def _answer(option: str, offered: tuple[str, str], findings: list[Finding], what: str) -> tuple[int | None, int | None]:
+    """The finding that names the option (`compare.trail`) and the last of its trail that answers
+    `what`, each None if there is none."""
+    named, own = trail(option, offered, findings)
+    answers = [i for i in sorted(own) if _ASKED[what].fullmatch(findings[i].question) and MARKER.sub("", findings[i].answer).strip()]
+    return named, answers[-1] if answers else None
 
 
 def missing(question: str, findings: list[Finding]) -> list[str] | None:
@@ -71,13 +76,11 @@ def missing(question: str, findings: list[Finding]) -> list[str] | None:
     offered, what, role = parsed
     needed = []
     for option in offered:
-        named, own = trail(option, offered, findings)
-        if any(_about(findings[i], what) for i in own):
+        named, answer = _answer(option, offered, findings, what)
+        if answer is not None:
             continue
         found = MARKER.sub(" ", findings[named].answer).strip() if named is not None and role else ""
-        # what a role names is a person, whose country is their nationality: "Which country is
-        # Wilfred Lucas from?" reads as where he was born (Canada; an American actor)
-        needed.append(_ASK["nationality" if what == "country" else what].format(found) if found
+        needed.append(_ASK[_OF_A_PERSON.get(what, what)].format(found) if found
                       else f"Who is the {role} of {option}?" if role else _ASK[what].format(option))
     return needed
 
@@ -88,13 +91,9 @@ def decide(question: str, findings: list[Finding]) -> tuple[str, list[int]] | No
     if not (parsed := asked(question)):
         return None
     offered, what, _ = parsed
-    said = []
-    for option in offered:
-        _, own = trail(option, offered, findings)
-        about = [i for i in sorted(own) if _about(findings[i], what)]
-        if not about:
-            return None
-        said.append(about[-1])
+    said = [_answer(option, offered, findings, what)[1] for option in offered]
+    if None in said:
+        return None
     alike = same_place(*(MARKER.sub(" ", findings[i].answer) for i in said), what)
     return None if alike is None else ("Yes" if alike else "No", said)
 

@@ -109,14 +109,14 @@ def about_subject(question: str, chunks: list[Chunk]) -> list[int]:
     names = content_words(" ".join(re.findall(r"(?<!^)\b[A-Z][\w-]*", re.sub(r"['’]s\b", "", question))))
     if not names:
         return []
-    naming = [c for c in chunks if 2 * len(names & content_words(f"{c.title} {c.text}")) >= len(names)]
-    said = " ".join(" ".join(c.text for c in naming).lower().split())
+    naming = {c.id: c for c in chunks if 2 * len(names & content_words(f"{c.title} {c.text}")) >= len(names)}
+    said = " ".join(" ".join(c.text for c in naming.values()).lower().split())
 
     def named(title: str) -> bool:  # the page's title, less "(film)", as a phrase of those passages
         title = " ".join(re.sub(r"\(.*?\)", " ", title).lower().split())
         return bool(title) and re.search(rf"(?<!\w){re.escape(title)}(?!\w)", said) is not None
 
-    return [i for i, c in enumerate(chunks, 1) if c in naming or named(c.title)]
+    return [i for i, c in enumerate(chunks, 1) if c.id in naming or named(c.title)]
 
 
 def build_searcher(deps: SearcherDeps):
@@ -197,9 +197,8 @@ def build_searcher(deps: SearcherDeps):
             return "" if prompts.borrowed(text, read) else renumber(text, [c.id for c in given], {c.id: i for i, c in enumerate(chunks, 1)})
 
         text = await ask(chunks)
-        about = about_subject(state["question"], chunks)
         cited = {int(n) for n in MARKER.findall(text)}
-        if text and cited and about and len(about) < len(chunks) and not cited & set(about):
+        if cited and (about := about_subject(state["question"], chunks)) and len(about) < len(chunks) and not cited & set(about):
             # the answer rests on passages about something else (another film's release date): asked
             # again of the passages that name what the sub-question is about
             text = await ask([chunks[i - 1] for i in about]) or text

@@ -46,10 +46,10 @@ VARIANTS = {
     "no self-planned comparison": {"agents.compare.missing": lambda question, findings: None},
     # whether two share a country or place (agents.same): the decision alone, then the plan and the decision
     "no same-country decision": {"agents.same.decide": lambda question, findings: None},
-    # a sub-answer citing no passage that names its subject is asked again of those that do
-    "no subject check": {"agents.searcher.about_subject": lambda question, chunks: []},
     "no same-country comparison": {"agents.same.decide": lambda question, findings: None,
                                    "agents.same.missing": lambda question, findings: None},
+    # a sub-answer citing no passage that names its subject is asked again of those that do
+    "no subject check": {"agents.searcher.about_subject": lambda question, chunks: []},
 }
 # Measured and deleted since, for not earning their keep (README, "Evaluation"): at commit 1b4ee08
 # the searcher's first_sentence, ground (extract() in place of an ungrounded answer) and cite_best;
