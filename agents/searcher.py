@@ -100,16 +100,38 @@ def evidence(answer: str, question: str, chunks: list[Chunk]) -> str:
     return best
 
 
+def _phrase(text: str) -> str:
+    return " ".join(text.replace("’", "'").lower().split())
+
+
+def titled(question: str, chunks: list[Chunk]) -> set[str]:
+    """The titles of the pages read that the question names in full, as a name (capitalised in it):
+    "Who directed Sabotage (1936 Film)?" names "Sabotage (1936 film)", not "Sabotage (2014 film)",
+    and not "Sabotage" alone, since the question says which one."""
+    asked, capitalised = _phrase(question), " ".join(question.replace("’", "'").split())
+    inside = {i for m in re.finditer(r"\(.*?\)", asked) for i in range(m.start(), m.end())}  # "(1936 Film)"
+    named = set()
+    for title in {c.title for c in chunks}:
+        t = _phrase(title)
+        end = "" if t.endswith(")") else r"(?!\w)(?!\s*\()"  # "Sabotage" is not "Sabotage (1936 Film)"
+        for m in re.finditer(rf"(?<!\w){re.escape(t)}{end}", asked) if t else ():
+            if capitalised[m.start():m.start() + 1].isupper() and m.start() not in inside:  # a name, not "film"
+                named.add(title)
+    return named
+
+
 def about_subject(question: str, chunks: list[Chunk]) -> list[int]:
-    """The passages (numbered from 1) about what a question asks of: those that name at least half
-    of the names it gives (its capitalised words after the first: "Moscow Pride '06" -> moscow,
-    pride), and those of the pages these name ("Who directed Jaws?" names Jaws; Jaws's page names
-    Steven Spielberg, so his page is about it too: the next hop of a question asked whole). Empty
-    when it names nothing ("When was he born?")."""
+    """The passages (numbered from 1) about what a question asks of: those of the pages it names by
+    title (`titled`), else those that name at least half of the names it gives (its capitalised words
+    after the first: "Moscow Pride '06" -> moscow, pride); and those of the pages these name ("Who
+    directed Jaws?" names Jaws; Jaws's page names Steven Spielberg, so his page is about it too: the
+    next hop of a question asked whole). Empty when it names nothing ("When was he born?")."""
     names = content_words(" ".join(re.findall(r"(?<!^)\b[A-Z][\w-]*", re.sub(r"['’]s\b", "", question))))
     if not names:
         return []
-    naming = {c.id: c for c in chunks if 2 * len(names & content_words(f"{c.title} {c.text}")) >= len(names)}
+    pages = titled(question, chunks)
+    naming = {c.id: c for c in chunks
+              if (c.title in pages if pages else 2 * len(names & content_words(f"{c.title} {c.text}")) >= len(names))}
     said = " ".join(" ".join(c.text for c in naming.values()).lower().split())
 
     def named(title: str) -> bool:  # the page's title, less "(film)", as a phrase of those passages

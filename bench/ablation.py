@@ -50,6 +50,8 @@ VARIANTS = {
                                    "agents.same.missing": lambda question, findings: None},
     # a sub-answer citing no passage that names its subject is asked again of those that do
     "no subject check": {"agents.searcher.about_subject": lambda question, chunks: []},
+    # ... and the page a question names by its full title ("Sabotage (1936 Film)") is that subject
+    "no title match": {"agents.searcher.titled": lambda question, chunks: set()},
 }
 # Measured and deleted since, for not earning their keep (README, "Evaluation"): at commit 1b4ee08
 # the searcher's first_sentence, ground (extract() in place of an ungrounded answer) and cite_best;
