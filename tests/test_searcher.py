@@ -253,3 +253,41 @@ async def test_an_answer_from_a_passage_about_something_else_is_asked_again_of_t
     assert len(asked) == 2 and "Christopher Nolan:" in asked[1] and "The Prestige (film):" not in asked[1]
     assert out["answer"] == f"2012 [{titles.index('The Dark Knight Rises') + 1}]"
     assert about_subject("When was he born?", out["chunks"]) == []  # a question that names nothing is not checked
+
+
+async def test_a_question_naming_a_page_by_its_full_title_is_about_that_page_not_another_of_the_name(setup, tmp_path):
+    """"Who is the director of Sabotage (1936 Film)?" answered from David Ayer's page (he directed the
+    2014 Sabotage) is asked again of the page titled "Sabotage (1936 film)" and the pages it names
+    (Alfred Hitchcock's): David Ayer's passage names "Sabotage" and "film" too, so only the full
+    title tells the two films apart."""
+    index, memory, reader = setup
+    films = {"Sabotage (1936 film)": "Sabotage is a 1936 British espionage thriller film directed by Alfred Hitchcock.",
+             "David Ayer": "David Ayer is an American film director. He directed the action film Sabotage in 2014.",
+             "Alfred Hitchcock": "Sir Alfred Hitchcock was an English film director and producer."}
+    (tmp_path / "films.jsonl").write_text("".join(json.dumps({"doc_id": f"films:{i}", "title": t, "text": x}) + "\n"
+                                                 for i, (t, x) in enumerate(films.items())))
+    index.add(tmp_path / "films.jsonl")
+
+    def other_film_first(messages, schema):
+        shown = messages[-1].content
+        ayer = re.search(r"\[(\d+)\] David Ayer:", shown)
+        own = re.search(r"\[(\d+)\] Sabotage", shown)
+        return f"David Ayer [{ayer[1]}]" if ayer else f"Alfred Hitchcock [{own[1]}]"
+
+    class Films:  # the other film's director first
+        name = "stub"
+
+        async def search(self, query, *, max_results=10, recency=None):
+            order = ["David Ayer", "Sabotage (1936 film)", "Alfred Hitchcock"]
+            return [SearchHit(url=f"sleuth://doc/films:{list(films).index(t)}", title=t, snippet="", rank=i + 1,
+                              backend="stub") for i, t in enumerate(order)]
+
+    chat = ScriptedChat(other_film_first)
+    question = "Who is the director of Sabotage (1936 Film)?"
+    out = await build_searcher(deps(chat, Films(), reader, memory)).ainvoke(
+        {"question": question, "queries": [question], "today": "2026-11-28", "run_id": "run"})
+    titles = [c.title for c in out["chunks"]]
+    assert sorted(titles) == sorted(films)
+    assert about_subject(question, out["chunks"]) == sorted(titles.index(t) + 1 for t in ("Sabotage (1936 film)", "Alfred Hitchcock"))
+    assert out["answer"] == f"Alfred Hitchcock [{titles.index('Sabotage (1936 film)') + 1}]"
+    assert about_subject("Who is the director of Sabotage?", out["chunks"]) == [1, 2, 3]  # no title named: by its names
