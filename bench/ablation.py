@@ -17,7 +17,6 @@ change in F1 against "all on") and writes ablation.json and results-<variant>.js
 import argparse
 import asyncio
 import json
-import shutil
 import sys
 from contextlib import AsyncExitStack, ExitStack
 from pathlib import Path
@@ -106,7 +105,7 @@ async def main(args: argparse.Namespace) -> None:
                 s = base.model_copy(update={"data_dir": args.out / f"data-{slug}"})
                 s.data_dir.mkdir(parents=True, exist_ok=True)
                 if not s.corpus_path.exists():
-                    shutil.copy(corpus_db, s.corpus_path)
+                    LocalIndex(corpus_db).db.copy_to(s.corpus_path)
                 results_path = args.out / f"results-{slug}.jsonl"
                 with ExitStack() as patched:
                     for target, replacement in patches.items():

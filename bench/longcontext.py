@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import json
 import random
-import shutil
 import sys
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -55,7 +54,7 @@ async def main(args: argparse.Namespace) -> None:
                 s = base.model_copy(update={"data_dir": args.out / f"data-{attention}-{budget}", "context_tokens": budget})
                 s.data_dir.mkdir(parents=True, exist_ok=True)
                 if not s.corpus_path.exists():
-                    shutil.copy(corpus_db, s.corpus_path)
+                    LocalIndex(corpus_db).db.copy_to(s.corpus_path)
                 results_path = args.out / f"results-{attention}-{budget}.jsonl"
                 async with Evaluator(s, chat, LocalIndex(s.corpus_path)) as evaluator:
                     for mode in args.modes:

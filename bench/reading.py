@@ -13,7 +13,6 @@ the pages whose passages were in the prompt (supporting titles found). Prints a 
 import argparse
 import asyncio
 import json
-import shutil
 import statistics
 import sys
 import tempfile
@@ -51,7 +50,7 @@ async def measure(questions, corpus_db: Path, budget: int, count) -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         s = Settings.load(search_backend="local", data_dir=Path(tmp), context_tokens=budget)
-        shutil.copy(corpus_db, s.corpus_path)  # the fetcher reads sleuth:// documents from the data dir's corpus
+        LocalIndex(corpus_db).db.copy_to(s.corpus_path)  # the fetcher reads sleuth:// documents from the data dir's corpus
         started = time.perf_counter()
         async with Evaluator(s, ScriptedChat(rule), LocalIndex(s.corpus_path)) as evaluator:
             results = await evaluate(evaluator, "rag", questions, Path(tmp) / "results.jsonl", concurrency=4)

@@ -140,3 +140,13 @@ def test_database_is_in_wal_mode(index):
     index.add(SAMPLE_CORPUS)
     with sqlite3.connect(index.path) as con:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_copy_of_a_freshly_indexed_corpus_holds_every_document(index, tmp_path):
+    """What the write-ahead log still holds is in the copy (a plain file copy would miss it)."""
+    added = index.add(SAMPLE_CORPUS).added
+    assert Path(f"{index.path}-wal").stat().st_size > 0  # the index is open: its last writes are in the log
+    index.db.copy_to(tmp_path / "copy" / "corpus.db")
+    copy = LocalIndex(tmp_path / "copy" / "corpus.db")
+    assert copy.stats()["documents"] == added
+    assert copy.search_sync("Kentucky Tavern manufacturer", 1)[0].title == "Kentucky Tavern"
