@@ -51,12 +51,14 @@ VARIANTS = {
     "no subject check": {"agents.searcher.about_subject": lambda question, chunks: []},
     # ... and the page a question names by its full title ("Sabotage (1936 Film)") is that subject
     "no title match": {"agents.searcher.titled": lambda question, chunks: set()},
+    # the question's "(1936 Film)" put back into a sub-question that dropped it
+    "no disambiguators": {"agents.planner.with_disambiguators": lambda sub, question: sub},
 }
 # Measured and deleted since, for not earning their keep (README, "Evaluation"): at commit 1b4ee08
 # the searcher's first_sentence, ground (extract() in place of an ungrounded answer) and cite_best;
 # at b74e57e a plan example of a comparison through a chain.
 DEEP_ONLY = {"no on_topic (plan filter)", "no date comparison", "no self-planned comparison", "no same-country decision",
-             "no same-country comparison"}
+             "no same-country comparison", "no disambiguators"}
 
 
 class Memo:
