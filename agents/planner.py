@@ -16,7 +16,7 @@ from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
-from agents import compare, prompts, same
+from agents import chain, compare, prompts, same
 from agents.citations import Verifier, adds_to, grounded, lexical_support, renumber, strip_markers
 from agents.events import AnswerDelta, PlanUpdated, SubAnswer
 from agents.plan import NodeStatus, PlanNode
@@ -239,13 +239,13 @@ def _findings(nodes: dict[str, PlanNode]) -> tuple[list[PlanNode], list[compare.
 def known_plan(question: str, nodes: dict[str, PlanNode]) -> prompts.PlanStep | None:
     """The next step of a comparison that plans itself: by date (`compare.missing`), each option's
     date, through what the question compares by ("Who is the director of Jaws?", then "When was
-    Steven Spielberg born?"); or whether two share a country or place (`same.missing`), each one's
-    country. Finished once every option has its answer. None for any other question: the model
-    plans it. A small model stops such a plan one step short, at the directors, and then guesses."""
+    Steven Spielberg born?"); whether two share a country or place (`same.missing`), each one's
+    country; a question through a role (`chain.missing`: "Where was the director of film Jaws
+    born?"), the role's holder, then the question asked of them. Finished once all is answered. None
+    for any other question: the model plans it. A small model stops such a plan one step short, at
+    the directors, and then guesses."""
     findings = _findings(nodes)[1]
-    needed = compare.missing(question, findings)
-    if needed is None:
-        needed = same.missing(question, findings)
+    needed = next((n for plans in (compare, same, chain) if (n := plans.missing(question, findings)) is not None), None)
     if needed is None:
         return None
     return prompts.PlanStep(sub_questions=[prompts.SubQuestion(question=q) for q in needed if len(q) <= 200], finish=not needed)

@@ -1,0 +1,74 @@
+"""A question through a role: "Where was the director of film Jaws born?" plans itself.
+
+First who holds the role ("Who is the director of Jaws?"), then the question asked of that person
+("Where was Steven Spielberg born?"): the question with its answer in place of "the director of
+film Jaws". A small model plans such a question one step short (the director only), drops what
+tells the film apart ("White Rabbit (Film)"), or asks another thing of the person ("When was ...
+born?" for where). The model still writes the answer from the findings. Findings are data: they
+are read for the name found, never run.
+"""
+
+import re
+
+from agents.compare import Finding
+from tools.text import MARKER
+
+_ROLES = ("director|performer|composer|producer|writer|screenwriter|author|lyricist|cinematographer|editor|creator"
+          "|founder|publisher|developer|designer|illustrator|architect")
+_KINDS = "film|movie|song|album|single|novel|book|play|poem|opera|magazine|newspaper|series|show|game|painting"
+_THROUGH = re.compile(rf"\b[Tt]he ({_ROLES}) of (?:the (?:{_KINDS}) |(?:{_KINDS}) )?")  # "The Jewel of the Nile" keeps "The"
+_RELATIVE = re.compile(r"(?<!^)\b(?:where|which|whose|that|who|whom|when)\b", re.I)  # "... the country where {} was a citizen"
+_SMALL = {"of", "the", "and", "a", "an", "in", "on", "at", "to", "for", "de", "la", "le", "du", "des", "di", "da",
+          "del", "della", "dei", "von", "van", "der", "und", "et", "el", "los", "las", "les", "il", "y", "e", "or", "from",
+          "with"}  # words a title may hold between its capitalised ones
+_ASK = "Who is the {} of {}?"
+
+
+def _title(text: str) -> str:
+    """The name at the start of `text`: a quoted title, or its words up to the first lower-case one
+    that no capitalised word follows ("Lord of the Rings born" -> "Lord of the Rings")."""
+    if quoted := re.match(r"[\"“]([^\"”]{1,80})[\"”]", text):
+        return quoted.group(0)
+    words = re.findall(r"\([^()]*\)|\S+", text)
+    named = [bool(re.match(r"[\"“'(A-Z0-9À-Ý]", w)) for w in words]
+    end = 0
+    for i, word in enumerate(words):
+        if named[i]:
+            end = i + 1
+            continue
+        after = next((named[j] for j in range(i + 1, len(words)) if words[j].lower() not in _SMALL), False)
+        if word.lower() not in _SMALL or not after:
+            break
+    return " ".join(words[:end])
+
+
+def asked(question: str) -> tuple[str, str, str] | None:
+    """The role, the thing it is of (as named, with its disambiguator: "B Boy (Song)") and the
+    question with "{}" in place of the role's holder; None for a question of another kind, one that
+    asks for the holder itself, or one with more hops after it."""
+    q = question.strip()
+    for m in _THROUGH.finditer(q):
+        thing = _title(q[m.end():].rstrip("? "))
+        if thing and len(thing.split()) <= 12:
+            template = q[:m.start()] + "{}" + q[m.end() + len(thing):]
+            if re.fullmatch(r"(?:(?:who|what) (?:is|was|are|were) )?\{\}\??", template.strip(), re.I):
+                return None  # "Who is the director of Jaws?" asks for the holder: no chain
+            if _RELATIVE.search(template):
+                return None  # more hops than two ("the country where {} was a citizen"): the model plans it
+            return m.group(1), thing, template
+    return None
+
+
+def missing(question: str, findings: list[Finding]) -> list[str] | None:
+    """The sub-question such a question still needs: who holds the role, then the question asked of
+    them; empty once that is answered (or the role's holder was not found: nothing more to plan).
+    None for a question of another kind."""
+    if not (parsed := asked(question)):
+        return None
+    role, thing, template = parsed
+    ask = _ASK.format(role, thing)
+    holder = next((MARKER.sub(" ", f.answer).strip() for f in findings if f.question == ask), None)
+    if holder is None:
+        return [ask]
+    then = template.format(" ".join(holder.split()).rstrip("."))
+    return [] if any(f.question == then for f in findings) else [then]

@@ -1,0 +1,41 @@
+"""A question through a role plans itself (`agents.chain`): which questions are of that kind, and the plan."""
+
+import pytest
+
+from agents.chain import asked, missing
+from agents.compare import Finding
+
+
+@pytest.mark.parametrize("question, parsed", [
+    ("Where was the director of film The Ape (2005 Film) born?", ("director", "The Ape (2005 Film)", "Where was {} born?")),
+    ("Which country the director of film Sarah Silverman: Jesus Is Magic is from?",
+     ("director", "Sarah Silverman: Jesus Is Magic", "Which country {} is from?")),
+    ("What is the place of birth of the performer of song B Boy (Song)?", ("performer", "B Boy (Song)", "What is the place of birth of {}?")),
+    ("When did the director of Lord of the Rings die?", ("director", "Lord of the Rings", "When did {} die?")),
+    ("What piece by the composer of Bastien und Bastienne is a cliché?", ("composer", "Bastien und Bastienne", "What piece by {} is a cliché?")),
+    ("The writer of the song \"Death of Samantha\" was the second wife of what singer?",
+     ("writer", "\"Death of Samantha\"", "{} was the second wife of what singer?")),
+    ("Who is the spouse of the director of The Jewel of the Nile?", ("director", "The Jewel of the Nile", "Who is the spouse of {}?")),
+], ids=["disambiguated", "colon", "song", "small-words", "foreign-words", "quoted", "title-the"])
+def test_a_question_through_a_role_is_parsed_into_the_role_the_thing_and_what_is_asked_of_the_holder(question, parsed):
+    assert asked(question) == parsed
+
+
+@pytest.mark.parametrize("question", [
+    "Who is the director of film Jaws?",  # asks for the holder itself: one step
+    "Who was in charge of the country where the composer of Aschenbrodel was a citizen?",  # more hops: the model plans
+    "Which film has the director who was born first, Jaws or Alien?",  # a comparison (agents.compare)
+    "Where was Steven Spielberg born?",
+])
+def test_other_questions_are_left_to_the_model(question):
+    assert asked(question) is None and missing(question, []) is None
+
+
+def test_the_plan_is_the_holder_then_the_question_asked_of_them_then_nothing():
+    question = "Where was the director of film Jaws (Film) born?"
+    assert missing(question, []) == ["Who is the director of Jaws (Film)?"]
+    found = [Finding("Who is the director of Jaws (Film)?", "Steven Spielberg [2]")]
+    assert missing(question, found) == ["Where was Steven Spielberg born?"]
+    assert missing(question, [*found, Finding("Where was Steven Spielberg born?", "Cincinnati, Ohio [1]")]) == []
+    # a holder not found (the sub-question failed, so it is no finding) is asked once: the planner drops repeats
+    assert missing(question, [Finding("Who directed something else?", "X [1]")]) == ["Who is the director of Jaws (Film)?"]
