@@ -4,8 +4,9 @@ First who holds the role ("Who is the director of Jaws?"), then the question ask
 ("Where was Steven Spielberg born?"): the question with its answer in place of "the director of
 film Jaws". A small model plans such a question one step short (the director only), drops what
 tells the film apart ("White Rabbit (Film)"), or asks another thing of the person ("When was ...
-born?" for where). The model still writes the answer from the findings. Findings are data: they
-are read for the name found, never run.
+born?" for where). The answer is what the second finding says (`decide`): a small model writing it
+from the findings names the director instead. Findings are data: they are read for the name found,
+never run.
 """
 
 import re
@@ -59,16 +60,32 @@ def asked(question: str) -> tuple[str, str, str] | None:
     return None
 
 
-def missing(question: str, findings: list[Finding]) -> list[str] | None:
-    """The sub-question such a question still needs: who holds the role, then the question asked of
-    them; empty once that is answered (or the role's holder was not found: nothing more to plan).
-    None for a question of another kind."""
+def _steps(question: str, findings: list[Finding]) -> tuple[str, str | None] | None:
+    """The two sub-questions: who holds the role, and the question asked of them (None until found)."""
     if not (parsed := asked(question)):
         return None
     role, thing, template = parsed
     ask = _ASK.format(role, thing)
-    holder = next((MARKER.sub(" ", f.answer).strip() for f in findings if f.question == ask), None)
-    if holder is None:
+    holder = next((" ".join(MARKER.sub(" ", f.answer).split()).rstrip(".") for f in findings if f.question == ask), "")
+    return ask, template.format(holder) if holder else None
+
+
+def missing(question: str, findings: list[Finding]) -> list[str] | None:
+    """The sub-question such a question still needs: who holds the role, then the question asked of
+    them; empty once that is answered (or the role's holder was not found: nothing more to plan).
+    None for a question of another kind."""
+    if not (steps := _steps(question, findings)):
+        return None
+    ask, then = steps
+    if then is None:
         return [ask]
-    then = template.format(" ".join(holder.split()).rstrip("."))
     return [] if any(f.question == then for f in findings) else [then]
+
+
+def decide(question: str, findings: list[Finding]) -> tuple[str, list[int]] | None:
+    """The answer the question asked of the role's holder found, with that finding: the answer
+    itself, not the holder a small model names instead ("Sherry Hormann" for where she was born).
+    None when the question is not of this kind or that finding is missing."""
+    then = (_steps(question, findings) or ("", None))[1]
+    found = next((i for i, f in enumerate(findings) if then and f.question == then and MARKER.sub("", f.answer).strip()), None)
+    return None if found is None else (" ".join(MARKER.sub(" ", findings[found].answer).split()), [found])

@@ -255,9 +255,11 @@ def by_findings(question: str, nodes: dict[str, PlanNode], number_of: dict[int, 
     """The short answer of a comparison the findings settle, citing the passages behind it: by date
     ("Who was born first, A or B?", `agents.compare`), the option picked, citing the passages that
     name it; by country or place ("Are A and B of the same nationality?", `agents.same`), yes or no,
-    citing the passages that give each one's. None when the findings do not settle it."""
+    citing the passages that give each one's; through a role ("Where was the director of film Jaws
+    born?", `agents.chain`), what the question asked of the director found. None when the findings
+    do not settle it."""
     found, findings = _findings(nodes)
-    decided = compare.decide(question, findings) or same.decide(question, findings)
+    decided = compare.decide(question, findings) or same.decide(question, findings) or chain.decide(question, findings)
     if decided is None:
         return None
     answer, behind = decided

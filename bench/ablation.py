@@ -52,7 +52,9 @@ VARIANTS = {
     # ... and the page a question names by its full title ("Sabotage (1936 Film)") is that subject
     "no title match": {"agents.searcher.titled": lambda question, chunks: set()},
     # "Where was the director of film Jaws born?": the director, then where he was born (agents.chain)
-    "no self-planned chain": {"agents.chain.missing": lambda question, findings: None},
+    "no chain answer": {"agents.chain.decide": lambda question, findings: None},
+    "no self-planned chain": {"agents.chain.missing": lambda question, findings: None,
+                              "agents.chain.decide": lambda question, findings: None},
     # the question's "(1936 Film)" put back into a sub-question that dropped it
     "no disambiguators": {"agents.planner.with_disambiguators": lambda sub, question: sub},
 }
@@ -60,7 +62,8 @@ VARIANTS = {
 # the searcher's first_sentence, ground (extract() in place of an ungrounded answer) and cite_best;
 # at b74e57e a plan example of a comparison through a chain.
 DEEP_ONLY = {"no on_topic (plan filter)", "no date comparison", "no self-planned comparison", "no same-country decision",
-             "no same-country comparison", "no self-planned chain", "no disambiguators"}
+             "no same-country comparison", "no chain answer", "no self-planned chain",
+             "no disambiguators"}
 
 
 class Memo:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from agents.chain import asked, missing
+from agents.chain import asked, decide, missing
 from agents.compare import Finding
 
 
@@ -39,3 +39,11 @@ def test_the_plan_is_the_holder_then_the_question_asked_of_them_then_nothing():
     assert missing(question, [*found, Finding("Where was Steven Spielberg born?", "Cincinnati, Ohio [1]")]) == []
     # a holder not found (the sub-question failed, so it is no finding) is asked once: the planner drops repeats
     assert missing(question, [Finding("Who directed something else?", "X [1]")]) == ["Who is the director of Jaws (Film)?"]
+
+
+def test_the_answer_is_what_the_question_asked_of_the_holder_found():
+    question = "Where was the director of film Jaws (Film) born?"
+    found = [Finding("Who is the director of Jaws (Film)?", "Steven Spielberg [2]")]
+    assert decide(question, found) is None  # not asked yet: the model answers
+    assert decide(question, [*found, Finding("Where was Steven Spielberg born?", "Cincinnati, Ohio [1] [3]")]) == ("Cincinnati, Ohio", [1])
+    assert decide("Where was Steven Spielberg born?", found) is None  # another kind of question

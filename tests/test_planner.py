@@ -303,13 +303,14 @@ async def test_whether_two_directors_share_a_country_plans_itself_and_the_countr
 async def test_a_question_through_a_role_plans_the_holder_then_the_question_asked_of_them(deps):
     """"Where was the director of film The Prestige (Film) born?": who directed it (the film named as
     the user named it), then where that person was born, without the model planning (a small model
-    stops at the director, or asks when he was born); the answer comes from the second finding."""
+    stops at the director, or asks when he was born); the answer is the second finding's, where the
+    model would name the director."""
     make, _ = deps
     question = "Where was the director of film The Prestige (Film) born?"
     said = {"Who is the director of The Prestige (Film)?": "Christopher Nolan [1]",
             "Where was Christopher Nolan born?": "London [1]"}
 
-    out = await build_planner(make(ScriptedChat(self_planned(said, "London [1]")))).ainvoke(start(question))
+    out = await build_planner(make(ScriptedChat(self_planned(said, "Christopher Nolan [1]")))).ainvoke(start(question))
     assert [n.question for n in out["nodes"].values()] == list(said)
     assert all(n.status == "answered" for n in out["nodes"].values())
     assert out["short"] == "London"
