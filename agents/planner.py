@@ -77,7 +77,6 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
         added: dict[str, PlanNode] = {}
         known = set(nodes)
         for sub in on_topic(step.sub_questions, state["question"], done):
-            sub = sub.model_copy(update={"question": with_disambiguators(sub.question, state["question"])})
             if len(nodes) + len(added) >= limits.max_nodes:
                 break
             if any(same_question(sub.question, text) for n in (nodes | added).values() for text in (n.planned, n.question)):
@@ -280,24 +279,6 @@ def on_topic(subs: list, question: str, done: list) -> list:
     copied = {w.lower() for q, subs_ in prompts.PLAN_EXAMPLES for w in re.findall(r"(?<!^)\b[A-Z]\w{2,}", q)} - words
     return [s for s in subs if content_words(s.question) & words and not content_words(s.question) & copied
             and not instructions(s.question)]
-
-
-def with_disambiguators(sub: str, question: str) -> str:
-    """The sub-question with the question's disambiguators put back: a small model plans "Who
-    directed White Rabbit?" for "the director of film White Rabbit (Film)", and then finds another
-    White Rabbit. Each "(…)" after a name in the question follows the longest end of that name that
-    the sub-question names (case aside), unless a "(" follows it there already."""
-    for m in re.finditer(r"\s+(\([^()]{2,40}\))", question):
-        words = question[:m.start()].split()
-        for k in range(min(len(words), 8), 0, -1):
-            name = " ".join(words[-k:])
-            if not any(w[:1].isupper() for w in words[-k:]) or len(name) < 3:
-                continue
-            found = re.search(rf"(?<!\w){re.escape(name)}(?!\w)(?!\s*\()", sub, re.IGNORECASE)
-            if found:
-                sub = f"{sub[:found.end()]} {m.group(1)}{sub[found.end():]}"
-                break
-    return sub
 
 
 def same_question(a: str, b: str) -> bool:

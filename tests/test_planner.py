@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from agents.llm import ScriptedChat, StructuredOutputError
-from agents.planner import Limits, build_planner, with_disambiguators
+from agents.planner import Limits, build_planner
 from agents.prompts import PlanStep, Queries, SubQuestion
 from agents.reader import Reader
 from agents.searcher import SearcherDeps
@@ -335,30 +335,3 @@ async def test_a_short_answer_copied_from_the_prompts_example_gives_way_to_the_f
     assert "company" in " ".join(c["quote"] for c in out["citations"]).lower()
     assert out["short"] == "George T. Delacorte Jr." and "Sazerac" not in out["answer"]
 
-
-async def test_a_sub_question_keeps_the_disambiguator_the_question_gave_its_name(deps):
-    """A small model plans "Who makes Kentucky Tavern?" for "Kentucky Tavern (Bourbon)": the plan, the
-    search and the task record ask of "Kentucky Tavern (Bourbon)", the one the user named."""
-    make, memory = deps
-    question = "Where is the distillery of the maker of Kentucky Tavern (Bourbon)?"
-    chat = ScriptedChat(planning([PlanStep(sub_questions=[SubQuestion(question="Who makes Kentucky Tavern?")])]))
-    out = await build_planner(make(chat)).ainvoke(start(question))
-    assert out["nodes"]["q1"].question == "Who makes Kentucky Tavern (Bourbon)?"
-    assert out["nodes"]["q1"].queries[0] == "Who makes Kentucky Tavern (Bourbon)?"
-    assert memory.tasks.get_run("run").nodes[0].question == "Who makes Kentucky Tavern (Bourbon)?"
-
-
-@pytest.mark.parametrize("sub, question, restored", [
-    ("Who directed White Rabbit?", "Where did the director of film White Rabbit (Film) graduate from?",
-     "Who directed White Rabbit (Film)?"),
-    ("Where did Archibald Hamilton's father die?", "Where was the place of death of Archibald Hamilton (1790–1815)'s father?",
-     "Where did Archibald Hamilton (1790–1815)'s father die?"),
-    ("Who is Princess Sigrid of Sweden's grandmother?", "Who is the paternal grandmother of Sigrid Of Sweden (1566–1633)?",
-     "Who is Princess Sigrid of Sweden (1566–1633)'s grandmother?"),
-    ("Who is the director of Sabotage (1936 Film)?", "Do director of film Ten9Eight and director of film Sabotage (1936 Film) share the same nationality?",
-     "Who is the director of Sabotage (1936 Film)?"),  # kept already: not doubled
-    ("Who wrote Song?", "Where did the composer of song A String Of Pearls (Song) die?", "Who wrote Song?"),  # names no part of it
-    ("Who was in f(x)?", "Who performed in both Welcome to the Show and the band f(x)?", "Who was in f(x)?"),  # no disambiguator
-], ids=["film", "years", "case", "kept", "unnamed", "notation"])
-def test_the_questions_disambiguators_are_put_back_after_the_name_they_follow(sub, question, restored):
-    assert with_disambiguators(sub, question) == restored
