@@ -52,6 +52,8 @@ def asked(question: str) -> tuple[str, str, str] | None:
         thing = _title(q[m.end():].rstrip("? "))
         if thing and len(thing.split()) <= 12:
             template = q[:m.start()] + "{}" + q[m.end() + len(thing):]
+            if template.count("{}") != 1:
+                return None  # the question writes "{}" itself: where the holder goes is not clear
             if re.fullmatch(r"(?:(?:who|what) (?:is|was|are|were) )?\{\}\??", template.strip(), re.I):
                 return None  # "Who is the director of Jaws?" asks for the holder: no chain
             if _RELATIVE.search(template):
@@ -67,13 +69,13 @@ def _steps(question: str, findings: list[Finding]) -> tuple[str, str | None] | N
     role, thing, template = parsed
     ask = _ASK.format(role, thing)
     holder = next((" ".join(MARKER.sub(" ", f.answer).split()).rstrip(".") for f in findings if f.question == ask), "")
-    return ask, template.format(holder) if holder else None
+    return ask, template.replace("{}", holder) if holder else None  # not format(): "{x}" in a question is text
 
 
 def missing(question: str, findings: list[Finding]) -> list[str] | None:
-    """The sub-question such a question still needs: who holds the role, then the question asked of
-    them; empty once that is answered (or the role's holder was not found: nothing more to plan).
-    None for a question of another kind."""
+    """The sub-question such a question still needs: who holds the role (asked again while none is
+    found: the planner does not research a question twice, so a plan whose holder is not found ends),
+    then the question asked of them; empty once that is answered. None for a question of another kind."""
     if not (steps := _steps(question, findings)):
         return None
     ask, then = steps

@@ -47,3 +47,11 @@ def test_the_answer_is_what_the_question_asked_of_the_holder_found():
     assert decide(question, found) is None  # not asked yet: the model answers
     assert decide(question, [*found, Finding("Where was Steven Spielberg born?", "Cincinnati, Ohio [1] [3]")]) == ("Cincinnati, Ohio", [1])
     assert decide("Where was Steven Spielberg born?", found) is None  # another kind of question
+
+
+def test_braces_in_a_question_are_its_text():
+    question = "Where was the director of film Jaws born {x}?"
+    found = [Finding("Who is the director of Jaws?", "Steven Spielberg [1]")]
+    assert missing(question, found) == ["Where was Steven Spielberg born {x}?"]
+    assert decide(question, [*found, Finding("Where was Steven Spielberg born {x}?", "Cincinnati [2]")]) == ("Cincinnati", [1])
+    assert asked("Where was the director of film Jaws born {}?") is None  # two places for the holder
