@@ -11,7 +11,7 @@ never run.
 
 import re
 
-from agents.compare import Finding
+from agents.compare import Finding, holder_question
 from tools.text import MARKER
 
 _ROLES = ("director|performer|composer|producer|writer|screenwriter|author|lyricist|cinematographer|editor|creator"
@@ -22,7 +22,6 @@ _RELATIVE = re.compile(r"(?<!^)\b(?:where|which|whose|that|who|whom|when)\b", re
 _SMALL = {"of", "the", "and", "a", "an", "in", "on", "at", "to", "for", "de", "la", "le", "du", "des", "di", "da",
           "del", "della", "dei", "von", "van", "der", "und", "et", "el", "los", "las", "les", "il", "y", "e", "or", "from",
           "with"}  # words a title may hold between its capitalised ones
-_ASK = "Who is the {} of {}?"
 
 
 def _title(text: str) -> str:
@@ -62,13 +61,18 @@ def asked(question: str) -> tuple[str, str, str] | None:
     return None
 
 
+def _said(answer: str) -> str:
+    """A finding's answer without its [n] markers, its spaces made single."""
+    return " ".join(MARKER.sub(" ", answer).split())
+
+
 def _steps(question: str, findings: list[Finding]) -> tuple[str, str | None] | None:
     """The two sub-questions: who holds the role, and the question asked of them (None until found)."""
     if not (parsed := asked(question)):
         return None
     role, thing, template = parsed
-    ask = _ASK.format(role, thing)
-    holder = next((" ".join(MARKER.sub(" ", f.answer).split()).rstrip(".") for f in findings if f.question == ask), "")
+    ask = holder_question(role, thing)
+    holder = next((_said(f.answer).rstrip(".") for f in findings if f.question == ask), "")
     return ask, template.replace("{}", holder) if holder else None  # not format(): "{x}" in a question is text
 
 
@@ -89,5 +93,5 @@ def decide(question: str, findings: list[Finding]) -> tuple[str, list[int]] | No
     itself, not the holder a small model names instead ("Sherry Hormann" for where she was born).
     None when the question is not of this kind or that finding is missing."""
     then = (_steps(question, findings) or ("", None))[1]
-    found = next((i for i, f in enumerate(findings) if then and f.question == then and MARKER.sub("", f.answer).strip()), None)
-    return None if found is None else (" ".join(MARKER.sub(" ", findings[found].answer).split()), [found])
+    found = next((i for i, f in enumerate(findings) if then and f.question == then and _said(f.answer)), None)
+    return None if found is None else (_said(findings[found].answer), [found])

@@ -92,6 +92,12 @@ def _names(finding: Finding, option: str) -> bool:
     return bool(words) and words <= content_words(finding.question)
 
 
+def holder_question(role: str, thing: str) -> str:
+    """The sub-question for who holds a role: "Who is the director of Jaws?" (`compare`, `same` and
+    `chain` plan it alike)."""
+    return f"Who is the {role} of {thing}?"
+
+
 def trail(option: str, offered: tuple[str, str], findings: list[Finding]) -> tuple[int | None, set[int]]:
     """The finding that names the option alone (None if none does), and every finding that follows
     from it: those that depend on it and those that name what it found ("Who directed Jaws?" ->
@@ -208,7 +214,7 @@ def missing(question: str, findings: list[Finding]) -> list[str] | None:
             continue
         found = MARKER.sub(" ", findings[named].answer).strip() if named is not None else ""
         if through and not found:
-            needed.append(f"Who is the {through[1]} of {option}?")
+            needed.append(holder_question(through[1], option))
         else:
             needed.append(when.format(found if through else option))
     return needed

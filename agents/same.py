@@ -13,7 +13,7 @@ to the model. Findings are data: they are read for names, never run.
 
 import re
 
-from agents.compare import Finding, trail
+from agents.compare import Finding, holder_question, trail
 from tools.text import MARKER, content_words
 
 _SAME = re.compile(r"\bsame (nationality|country|place|state|province)\b", re.I)
@@ -81,7 +81,7 @@ def missing(question: str, findings: list[Finding]) -> list[str] | None:
             continue
         found = MARKER.sub(" ", findings[named].answer).strip() if named is not None and role else ""
         needed.append(_ASK[_OF_A_PERSON.get(what, what)].format(found) if found
-                      else f"Who is the {role} of {option}?" if role else _ASK[what].format(option))
+                      else holder_question(role, option) if role else _ASK[what].format(option))
     return needed
 
 
