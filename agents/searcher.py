@@ -29,7 +29,7 @@ from agents.untrusted import defang
 from memory import AsyncMemory, Chunk, Scope, canonical_url
 from tools.errors import SearchError
 from tools.search import SearchBackend, SearchHit
-from tools.text import MARKER, content_words
+from tools.text import MARKER, WORD, content_words
 
 NOTHING_FOUND = "No information was found for this question."
 # a sentence ends at . ! or ? before a space; one inside a word stays in it ("6.21", "Trieste mia!,"),
@@ -141,6 +141,13 @@ def about_subject(question: str, chunks: list[Chunk]) -> list[int]:
     return [i for i, c in enumerate(chunks, 1) if c.id in naming or named(c.title)]
 
 
+def echoes(answer: str, question: str) -> bool:
+    """Whether a short answer only names what the question does ("The euro" for "What currency
+    predated the Euro?"): no word of its own, and not yes or no."""
+    said = MARKER.sub(" ", answer)
+    return not {"yes", "no"} & {w.lower() for w in WORD.findall(said)} and content_words(said) <= content_words(question)
+
+
 def build_searcher(deps: SearcherDeps):
     async def rewrite(state: SearcherState) -> SearcherState:
         if state.get("queries"):  # queries given (a sub-question that names what it asks): searched as they are
@@ -222,8 +229,10 @@ def build_searcher(deps: SearcherDeps):
         cited = {int(n) for n in MARKER.findall(text)}
         if cited and (about := about_subject(state["question"], chunks)) and len(about) < len(chunks) and not cited & set(about):
             # the answer rests on passages about something else (another film's release date): asked
-            # again of the passages that name what the sub-question is about
-            text = await ask([chunks[i - 1] for i in about]) or text
+            # again of the passages that name what the sub-question is about, whose answer replaces it
+            # unless it only names that subject back ("The euro" for the currency that predated it)
+            again = await ask([chunks[i - 1] for i in about])
+            text = again if again and not echoes(again, state["question"]) else text
         if not text:
             return {"chunks": chunks, "found": False, "answer": NOTHING_FOUND}
         return {"chunks": chunks, "found": True, "answer": text, "evidence": evidence(text, state["question"], chunks)}

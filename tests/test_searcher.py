@@ -11,7 +11,7 @@ from agents import Settings
 from agents.llm import ScriptedChat
 from agents.prompts import Queries, model_tokens, passage
 from agents.reader import Reader
-from agents.searcher import FILLED, FIRST_PAGES, SearcherDeps, about_subject, build_searcher, evidence
+from agents.searcher import FILLED, FIRST_PAGES, SearcherDeps, about_subject, build_searcher, echoes, evidence
 from memory import AsyncMemory, Chunk, Memory
 from tests.conftest import LOOPBACK
 from tools import Fetcher, FetchLimits
@@ -43,6 +43,24 @@ class Everything:  # a backend that finds every document of the sample corpus, a
     async def search(self, query, *, max_results=10, recency=None):
         return [SearchHit(url=f"sleuth://doc/{d['doc_id']}", title=d["title"], snippet="", rank=i + 1, backend="stub")
                 for i, d in enumerate(DOCS[:max_results])]
+
+
+class InOrder:  # a backend that finds the given pages, in the given order, whatever is asked
+    name = "stub"
+
+    def __init__(self, urls: dict[str, str]) -> None:
+        self.urls = urls
+
+    async def search(self, query, *, max_results=10, recency=None):
+        return [SearchHit(url=u, title=t, snippet="", rank=i + 1, backend="stub") for i, (t, u) in enumerate(self.urls.items())]
+
+
+def in_order(index, tmp_path, pages: dict[str, str], order: list[str]) -> InOrder:
+    """Indexes `pages` (title -> text) into the corpus; a backend that finds them in `order`."""
+    (tmp_path / "pages.jsonl").write_text("".join(json.dumps({"doc_id": f"pages:{i}", "title": t, "text": x}) + "\n"
+                                                 for i, (t, x) in enumerate(pages.items())))
+    index.add(tmp_path / "pages.jsonl")
+    return InOrder({t: f"sleuth://doc/pages:{list(pages).index(t)}" for t in order})
 
 
 def deps(chat, search, reader, memory, budget=2000, fit=None):
@@ -264,9 +282,7 @@ async def test_a_question_naming_a_page_by_its_full_title_is_about_that_page_not
     films = {"Sabotage (1936 film)": "Sabotage is a 1936 British espionage thriller film directed by Alfred Hitchcock.",
              "David Ayer": "David Ayer is an American film director. He directed the action film Sabotage in 2014.",
              "Alfred Hitchcock": "Sir Alfred Hitchcock was an English film director and producer."}
-    (tmp_path / "films.jsonl").write_text("".join(json.dumps({"doc_id": f"films:{i}", "title": t, "text": x}) + "\n"
-                                                 for i, (t, x) in enumerate(films.items())))
-    index.add(tmp_path / "films.jsonl")
+    found = in_order(index, tmp_path, films, ["David Ayer", "Sabotage (1936 film)", "Alfred Hitchcock"])  # the other film's first
 
     def other_film_first(messages, schema):
         shown = messages[-1].content
@@ -274,20 +290,45 @@ async def test_a_question_naming_a_page_by_its_full_title_is_about_that_page_not
         own = re.search(r"\[(\d+)\] Sabotage", shown)
         return f"David Ayer [{ayer[1]}]" if ayer else f"Alfred Hitchcock [{own[1]}]"
 
-    class Films:  # the other film's director first
-        name = "stub"
-
-        async def search(self, query, *, max_results=10, recency=None):
-            order = ["David Ayer", "Sabotage (1936 film)", "Alfred Hitchcock"]
-            return [SearchHit(url=f"sleuth://doc/films:{list(films).index(t)}", title=t, snippet="", rank=i + 1,
-                              backend="stub") for i, t in enumerate(order)]
-
     chat = ScriptedChat(other_film_first)
     question = "Who is the director of Sabotage (1936 Film)?"
-    out = await build_searcher(deps(chat, Films(), reader, memory)).ainvoke(
+    out = await build_searcher(deps(chat, found, reader, memory)).ainvoke(
         {"question": question, "queries": [question], "today": "2026-11-28", "run_id": "run"})
     titles = [c.title for c in out["chunks"]]
     assert sorted(titles) == sorted(films)
     assert about_subject(question, out["chunks"]) == sorted(titles.index(t) + 1 for t in ("Sabotage (1936 film)", "Alfred Hitchcock"))
     assert out["answer"] == f"Alfred Hitchcock [{titles.index('Sabotage (1936 film)') + 1}]"
     assert about_subject("Who is the director of Sabotage?", out["chunks"]) == [1, 2, 3]  # no title named: by its names
+
+
+async def test_an_answer_asked_again_that_only_names_the_subject_back_keeps_the_first(setup, tmp_path):
+    """"What currency predated the Euro?" answered from the markka's page, which does not say "euro",
+    is asked again of the euro's page; a model shown only that page names the euro itself, which is no
+    answer, so the first answer stands."""
+    index, memory, reader = setup
+    pages = {"Finnish markka": "The markka was the currency of Finland from 1860 until 2002.",
+             "Euro": "The euro is the official currency of 20 of the 27 member states of the European Union."}
+    found = in_order(index, tmp_path, pages, ["Finnish markka", "Euro"])
+
+    def drawn_to_the_subject(messages, schema):
+        shown = messages[-1].content
+        markka, euro = (re.search(rf"\[(\d+)\] {title}:", shown) for title in ("Finnish markka", "Euro"))
+        return f"The Finnish markka [{markka[1]}]" if markka else f"The euro [{euro[1]}]"
+
+    chat = ScriptedChat(drawn_to_the_subject)
+    question = "What currency predated the Euro?"
+    out = await build_searcher(deps(chat, found, reader, memory)).ainvoke(
+        {"question": question, "queries": [question], "today": "2026-11-28", "run_id": "run"})
+    asked = [r.messages[-1].content for r in chat.requests if r.schema is None]
+    assert len(asked) == 2 and "Finnish markka:" not in asked[1]  # asked again of the euro's page alone
+    assert out["answer"] == f"The Finnish markka [{[c.title for c in out['chunks']].index('Finnish markka') + 1}]"
+
+
+@pytest.mark.parametrize("answer, question, echo", [
+    ("The euro [1]", "What currency predated the Euro?", True),
+    ("The Finnish markka [2]", "What currency predated the Euro?", False),
+    ("No [1]", "Is the Euro older than the markka?", False),  # yes or no answers
+    ("June 4, 2006 [3]", "When was Moscow Pride '06 released?", False),
+], ids=["subject", "answer", "no", "date"])
+def test_an_answer_that_only_names_the_questions_subject_is_an_echo(answer, question, echo):
+    assert echoes(answer, question) is echo
