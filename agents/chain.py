@@ -2,9 +2,7 @@
 
 First who holds the role ("Who is the director of Jaws?"), then the question asked of that person
 ("Where was Steven Spielberg born?"): the question with its answer in place of "the director of
-film Jaws", planned as depending on the first ("Where was #1 born?"), so that it also reads the
-pages the first read, as a model's own plan would (a film's page may say where its director
-worked). A small model plans such a question one step short (the director only), drops what
+film Jaws". A small model plans such a question one step short (the director only), drops what
 tells the film apart ("White Rabbit (Film)"), or asks another thing of the person ("When was ...
 born?" for where). The answer is what the second finding says (`decide`): a small model writing it
 from the findings names the director instead. Findings are data: they are read for the name found,
@@ -68,33 +66,32 @@ def _said(answer: str) -> str:
     return " ".join(MARKER.sub(" ", answer).split())
 
 
-def _holder(question: str, findings: list[Finding]) -> tuple[str, int | None, str] | None:
-    """Who-holds-the-role's sub-question, the finding that answers it (None until found) and the
-    question's template; None for a question of another kind."""
+def _steps(question: str, findings: list[Finding]) -> tuple[str, str | None] | None:
+    """The two sub-questions: who holds the role, and the question asked of them (None until found)."""
     if not (parsed := asked(question)):
         return None
     role, thing, template = parsed
     ask = holder_question(role, thing)
-    return ask, next((i for i, f in enumerate(findings) if f.question == ask and _said(f.answer)), None), template
+    holder = next((_said(f.answer).rstrip(".") for f in findings if f.question == ask), "")
+    return ask, template.replace("{}", holder) if holder else None  # not format(): "{x}" in a question is text
 
 
 def missing(question: str, findings: list[Finding]) -> list[str] | None:
     """The sub-question such a question still needs: who holds the role (asked again while none is
     found: the planner does not research a question twice, so a plan whose holder is not found ends),
-    then the question asked of them, "#n" standing for the n-th finding's answer ("Where was #1
-    born?"); empty once that is answered. None for a question of another kind."""
-    if not (steps := _holder(question, findings)):
+    then the question asked of them; empty once that is answered. None for a question of another kind."""
+    if not (steps := _steps(question, findings)):
         return None
-    ask, holder, template = steps
-    if holder is None:
+    ask, then = steps
+    if then is None:
         return [ask]
-    return [] if any(holder in f.depends_on for f in findings) else [template.replace("{}", f"#{holder + 1}")]  # not format(): "{x}" is text
+    return [] if any(f.question == then for f in findings) else [then]
 
 
 def decide(question: str, findings: list[Finding]) -> tuple[str, list[int]] | None:
     """The answer the question asked of the role's holder found, with that finding: the answer
     itself, not the holder a small model names instead ("Sherry Hormann" for where she was born).
     None when the question is not of this kind or that finding is missing."""
-    holder = (_holder(question, findings) or ("", None, ""))[1]
-    found = next((i for i, f in enumerate(findings) if holder is not None and holder in f.depends_on and _said(f.answer)), None)
+    then = (_steps(question, findings) or ("", None))[1]
+    found = next((i for i, f in enumerate(findings) if then and f.question == then and _said(f.answer)), None)
     return None if found is None else (_said(findings[found].answer), [found])

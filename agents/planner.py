@@ -240,22 +240,14 @@ def known_plan(question: str, nodes: dict[str, PlanNode]) -> prompts.PlanStep | 
     date, through what the question compares by ("Who is the director of Jaws?", then "When was
     Steven Spielberg born?"); whether two share a country or place (`same.missing`), each one's
     country; a question through a role (`chain.missing`: "Where was the director of film Jaws
-    born?"), the role's holder, then the question asked of them, depending on the first ("Where was
-#1 born?": a known plan's "#n" is its n-th finding's answer). Finished once all is answered. None
+    born?"), the role's holder, then the question asked of them. Finished once all is answered. None
     for any other question: the model plans it. A small model stops such a plan one step short, at
     the directors, and then guesses."""
     findings = _findings(nodes)[1]
     needed = next((n for plans in (compare, same, chain) if (n := plans.missing(question, findings)) is not None), None)
     if needed is None:
         return None
-    answered = [key for key, n in nodes.items() if n.status is NodeStatus.ANSWERED]  # the findings, in order
-
-    def node_of(m: re.Match) -> str:  # "#n", the n-th finding's answer, is the answer of that finding's node
-        n = int(m.group(1))
-        return f"#{answered[n - 1][1:]}" if 1 <= n <= len(answered) else m.group(0)
-
-    return prompts.PlanStep(sub_questions=[prompts.SubQuestion(question=prompts.REFERENCE.sub(node_of, q)) for q in needed
-                                           if len(q) <= 200], finish=not needed)
+    return prompts.PlanStep(sub_questions=[prompts.SubQuestion(question=q) for q in needed if len(q) <= 200], finish=not needed)
 
 
 def by_findings(question: str, nodes: dict[str, PlanNode], number_of: dict[int, int]) -> str | None:
