@@ -21,7 +21,7 @@ from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 
 from agents import prompts
-from agents.citations import renumber
+from agents.citations import echoes, renumber
 from agents.events import PageRead, SearchStarted
 from agents.llm import ChatModel, StructuredOutputError
 from agents.reader import Reader
@@ -29,7 +29,7 @@ from agents.untrusted import defang
 from memory import AsyncMemory, Chunk, Scope, canonical_url
 from tools.errors import SearchError
 from tools.search import SearchBackend, SearchHit
-from tools.text import MARKER, WORD, content_words
+from tools.text import MARKER, content_words
 
 NOTHING_FOUND = "No information was found for this question."
 # a sentence ends at . ! or ? before a space; one inside a word stays in it ("6.21", "Trieste mia!,"),
@@ -139,13 +139,6 @@ def about_subject(question: str, chunks: list[Chunk]) -> list[int]:
         return bool(title) and re.search(rf"(?<!\w){re.escape(title)}(?!\w)", said) is not None
 
     return [i for i, c in enumerate(chunks, 1) if c.id in naming or named(c.title)]
-
-
-def echoes(answer: str, question: str) -> bool:
-    """Whether a short answer only names what the question does ("The euro" for "What currency
-    predated the Euro?"): no word of its own, and not yes or no."""
-    said = MARKER.sub(" ", answer)
-    return not {"yes", "no"} & {w.lower() for w in WORD.findall(said)} and content_words(said) <= content_words(question)
 
 
 def build_searcher(deps: SearcherDeps):

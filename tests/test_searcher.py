@@ -11,7 +11,8 @@ from agents import Settings
 from agents.llm import ScriptedChat
 from agents.prompts import Queries, model_tokens, passage
 from agents.reader import Reader
-from agents.searcher import FILLED, FIRST_PAGES, SearcherDeps, about_subject, build_searcher, echoes, evidence
+from agents.citations import echoes
+from agents.searcher import FILLED, FIRST_PAGES, SearcherDeps, about_subject, build_searcher, evidence
 from memory import AsyncMemory, Chunk, Memory
 from tests.conftest import LOOPBACK
 from tools import Fetcher, FetchLimits
@@ -329,6 +330,9 @@ async def test_an_answer_asked_again_that_only_names_the_subject_back_keeps_the_
     ("The Finnish markka [2]", "What currency predated the Euro?", False),
     ("No [1]", "Is the Euro older than the markka?", False),  # yes or no answers
     ("June 4, 2006 [3]", "When was Moscow Pride '06 released?", False),
-], ids=["subject", "answer", "no", "date"])
+    ("5 [1]", "The state where Henry Worrall died has how many congressional districts?", False),  # a short number
+    ("A B-52 [2]", "What kind of plane dropped the bomb on Hiroshima?", False),
+    ("Matthew Knox [1]", "Who is younger, Thomas Praytor or Matthew Knox?", False),  # one of the options offered
+], ids=["subject", "answer", "no", "date", "number", "short-words", "option"])
 def test_an_answer_that_only_names_the_questions_subject_is_an_echo(answer, question, echo):
     assert echoes(answer, question) is echo
