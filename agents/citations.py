@@ -58,13 +58,17 @@ def _words(sentence: str, question: str) -> tuple[set[str], set[str], set[str]]:
 
 def echoes(sentence: str, question: str) -> bool:
     """Whether the sentence says only what the question does: neither yes nor no, no content word of
-    its own, and not one of the two options the question offers ("A or B?"). "The euro" echoes "What
-    currency predated the Euro?"."""
+    its own, and not a pick of one of the two options the question offers ("A or B?"). "The euro"
+    echoes "What currency predated the Euro?"."""
     asked, words, said = _words(sentence, question)
     if words & {"yes", "no"} or any(w[:5] not in asked for w in said):
         return False
-    # an option long beside the question ("Marcelino Manuel Da Graça") is still a pick
-    return not (said and (offered := options(question)) and any(said <= {w.lower() for w in _WORD.findall(o)} for o in offered))
+    if not (said and (offered := options(question))):
+        return True
+    named = [{w.lower() for w in _WORD.findall(o)} for o in offered]
+    # a pick: words of one option only ("Matthew Knox is younger"), or an option long beside the
+    # question ("Marcelino Manuel Da Graça")
+    return not (any(said <= o for o in named) or sum(bool(said & o) for o in named) == 1)
 
 
 def adds_to(sentence: str, question: str) -> bool:

@@ -57,6 +57,8 @@ def test_an_echo_of_the_question_adds_nothing():
     assert not adds_to("Ludovico Sabbatini or Marcelino Manuel Da Graça", "Who lived longer, Ludovico Sabbatini or "
                        "Marcelino Manuel Da Graça?")
     assert adds_to("No.", "Are Medici and Senet both board games?")
+    # a sentence that names one option and not the other picks it
+    assert adds_to("Circus Diablo was formed first [2].", question)
 
 
 def test_yes_is_an_answer_not_an_unsupported_claim():

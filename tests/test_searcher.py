@@ -333,6 +333,8 @@ async def test_an_answer_asked_again_that_only_names_the_subject_back_keeps_the_
     ("5 [1]", "The state where Henry Worrall died has how many congressional districts?", False),  # a short number
     ("A B-52 [2]", "What kind of plane dropped the bomb on Hiroshima?", False),
     ("Matthew Knox [1]", "Who is younger, Thomas Praytor or Matthew Knox?", False),  # one of the options offered
-], ids=["subject", "answer", "no", "date", "number", "short-words", "option"])
+    ("Matthew Knox is younger [1]", "Who is younger, Thomas Praytor or Matthew Knox?", False),
+    ("Thomas Praytor or Matthew Knox [1]", "Who is younger, Thomas Praytor or Matthew Knox?", True),  # no pick
+], ids=["subject", "answer", "no", "date", "number", "short-words", "option", "option-said", "both-options"])
 def test_an_answer_that_only_names_the_questions_subject_is_an_echo(answer, question, echo):
     assert echoes(answer, question) is echo
