@@ -50,35 +50,23 @@ def lexical_support(sentence: str, chunk: Chunk, threshold: float = 0.5) -> bool
     return grounded(sentence, chunk.text, threshold)
 
 
-def _words(sentence: str, question: str) -> tuple[set[str], set[str], set[str]]:
-    """The question's content-word stems, the sentence's words (markers aside), and its content words."""
-    words = {w.lower() for w in _WORD.findall(_MARKER.sub(" ", sentence))}
-    return {w.lower()[:5] for w in _WORD.findall(question) if w.lower() not in STOPWORDS}, words, words - STOPWORDS
-
-
-def echoes(sentence: str, question: str) -> bool:
-    """Whether the sentence says only what the question does: neither yes nor no, no content word of
-    its own, and not a pick of one of the two options the question offers ("A or B?"). "The euro"
-    echoes "What currency predated the Euro?"."""
-    asked, words, said = _words(sentence, question)
-    if words & {"yes", "no"} or any(w[:5] not in asked for w in said):
-        return False
-    if not (said and (offered := options(question))):
-        return True
-    named = [{w.lower() for w in _WORD.findall(o)} for o in offered]
-    # a pick: words of one option only ("Matthew Knox is younger"), or an option long beside the
-    # question ("Marcelino Manuel Da Graça")
-    return not (any(said <= o for o in named) or sum(bool(said & o) for o in named) == 1)
-
-
 def adds_to(sentence: str, question: str) -> bool:
-    """Whether the sentence is an answer rather than an echo of the question: it does not echo it
-    (`echoes`), or, asked no "A or B?", it picks out a part of the question rather than repeating
-    half of it or more. A small model often echoes the question."""
-    if not echoes(sentence, question):
+    """Whether the sentence is an answer rather than an echo of the question: it says yes or no,
+    has a content word of its own, picks one of the two options a question offers ("A or B?"), or
+    picks out a part of the question rather than repeating half of it or more. A small model
+    often echoes the question."""
+    asked = {w.lower()[:5] for w in _WORD.findall(question) if w.lower() not in STOPWORDS}
+    words = {w.lower() for w in _WORD.findall(_MARKER.sub(" ", sentence))}
+    said = words - STOPWORDS
+    if words & {"yes", "no"} or any(w[:5] not in asked for w in said):
         return True
-    asked, _, said = _words(sentence, question)
-    return bool(said or not options(question)) and 2 * len({w[:5] for w in said}) < len(asked)
+    if offered := options(question):
+        named = [{w.lower() for w in _WORD.findall(o)} for o in offered]
+        if any(said <= o for o in named):
+            return bool(said)  # an option long beside the question ("Marcelino Manuel Da Graça") is still a pick
+        if sum(bool(said & o) for o in named) == 1:
+            return True  # one option's words and not the other's: "Circus Diablo was formed first"
+    return 2 * len({w[:5] for w in said}) < len(asked)
 
 
 def grounded(sentence: str, source: str, threshold: float = 0.5) -> bool:

@@ -21,7 +21,7 @@ from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 
 from agents import prompts
-from agents.citations import echoes, renumber
+from agents.citations import renumber
 from agents.events import PageRead, SearchStarted
 from agents.llm import ChatModel, StructuredOutputError
 from agents.reader import Reader
@@ -222,10 +222,8 @@ def build_searcher(deps: SearcherDeps):
         cited = {int(n) for n in MARKER.findall(text)}
         if cited and (about := about_subject(state["question"], chunks)) and len(about) < len(chunks) and not cited & set(about):
             # the answer rests on passages about something else (another film's release date): asked
-            # again of the passages that name what the sub-question is about, whose answer replaces it
-            # unless it only names that subject back ("The euro" for the currency that predated it)
-            again = await ask([chunks[i - 1] for i in about])
-            text = again if again and not echoes(again, state["question"]) else text
+            # again of the passages that name what the sub-question is about
+            text = await ask([chunks[i - 1] for i in about]) or text
         if not text:
             return {"chunks": chunks, "found": False, "answer": NOTHING_FOUND}
         return {"chunks": chunks, "found": True, "answer": text, "evidence": evidence(text, state["question"], chunks)}

@@ -11,7 +11,6 @@ from agents import Settings
 from agents.llm import ScriptedChat
 from agents.prompts import Queries, model_tokens, passage
 from agents.reader import Reader
-from agents.citations import echoes
 from agents.searcher import FILLED, FIRST_PAGES, SearcherDeps, about_subject, build_searcher, evidence
 from memory import AsyncMemory, Chunk, Memory
 from tests.conftest import LOOPBACK
@@ -300,41 +299,3 @@ async def test_a_question_naming_a_page_by_its_full_title_is_about_that_page_not
     assert about_subject(question, out["chunks"]) == sorted(titles.index(t) + 1 for t in ("Sabotage (1936 film)", "Alfred Hitchcock"))
     assert out["answer"] == f"Alfred Hitchcock [{titles.index('Sabotage (1936 film)') + 1}]"
     assert about_subject("Who is the director of Sabotage?", out["chunks"]) == [1, 2, 3]  # no title named: by its names
-
-
-async def test_an_answer_asked_again_that_only_names_the_subject_back_keeps_the_first(setup, tmp_path):
-    """"What currency predated the Euro?" answered from the markka's page, which does not say "euro",
-    is asked again of the euro's page; a model shown only that page names the euro itself, which is no
-    answer, so the first answer stands."""
-    index, memory, reader = setup
-    pages = {"Finnish markka": "The markka was the currency of Finland from 1860 until 2002.",
-             "Euro": "The euro is the official currency of 20 of the 27 member states of the European Union."}
-    found = in_order(index, tmp_path, pages, ["Finnish markka", "Euro"])
-
-    def drawn_to_the_subject(messages, schema):
-        shown = messages[-1].content
-        markka, euro = (re.search(rf"\[(\d+)\] {title}:", shown) for title in ("Finnish markka", "Euro"))
-        return f"The Finnish markka [{markka[1]}]" if markka else f"The euro [{euro[1]}]"
-
-    chat = ScriptedChat(drawn_to_the_subject)
-    question = "What currency predated the Euro?"
-    out = await build_searcher(deps(chat, found, reader, memory)).ainvoke(
-        {"question": question, "queries": [question], "today": "2026-11-28", "run_id": "run"})
-    asked = [r.messages[-1].content for r in chat.requests if r.schema is None]
-    assert len(asked) == 2 and "Finnish markka:" not in asked[1]  # asked again of the euro's page alone
-    assert out["answer"] == f"The Finnish markka [{[c.title for c in out['chunks']].index('Finnish markka') + 1}]"
-
-
-@pytest.mark.parametrize("answer, question, echo", [
-    ("The euro [1]", "What currency predated the Euro?", True),
-    ("The Finnish markka [2]", "What currency predated the Euro?", False),
-    ("No [1]", "Is the Euro older than the markka?", False),  # yes or no answers
-    ("June 4, 2006 [3]", "When was Moscow Pride '06 released?", False),
-    ("5 [1]", "The state where Henry Worrall died has how many congressional districts?", False),  # a short number
-    ("A B-52 [2]", "What kind of plane dropped the bomb on Hiroshima?", False),
-    ("Matthew Knox [1]", "Who is younger, Thomas Praytor or Matthew Knox?", False),  # one of the options offered
-    ("Matthew Knox is younger [1]", "Who is younger, Thomas Praytor or Matthew Knox?", False),
-    ("Thomas Praytor or Matthew Knox [1]", "Who is younger, Thomas Praytor or Matthew Knox?", True),  # no pick
-], ids=["subject", "answer", "no", "date", "number", "short-words", "option", "option-said", "both-options"])
-def test_an_answer_that_only_names_the_questions_subject_is_an_echo(answer, question, echo):
-    assert echoes(answer, question) is echo
