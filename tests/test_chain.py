@@ -16,7 +16,16 @@ from agents.compare import Finding
     ("The writer of the song \"Death of Samantha\" was the second wife of what singer?",
      ("writer", "\"Death of Samantha\"", "{} was the second wife of what singer?")),
     ("Who is the spouse of the director of The Jewel of the Nile?", ("director", "The Jewel of the Nile", "Who is the spouse of {}?")),
-], ids=["disambiguated", "colon", "song", "small-words", "foreign-words", "quoted", "title-the"])
+    ("Where was the father of Prince Boris Of Leiningen born?", ("father", "Prince Boris Of Leiningen", "Where was {} born?")),
+    ("Where did Grand Duchess Elena Vladimirovna Of Russia's father die?",
+     ("father", "Grand Duchess Elena Vladimirovna Of Russia", "Where did {} die?")),
+    ("When did John Lyon, 6Th Lord Glamis's father die?", ("father", "John Lyon, 6Th Lord Glamis", "When did {} die?")),
+    ("Where was the place of death of Archibald Hamilton (1790–1815)'s father?",
+     ("father", "Archibald Hamilton (1790–1815)", "Where was the place of death of {}?")),
+    ("Who is Karl Von Habsburg's paternal grandmother?", ("father", "Karl Von Habsburg", "Who is the mother of {}?")),
+    ("Who is the maternal grandfather of Rudolf Of Żagań?", ("mother", "Rudolf Of Żagań", "Who is the father of {}?")),
+], ids=["disambiguated", "colon", "song", "small-words", "foreign-words", "quoted", "title-the", "kin", "owner", "owner-comma",
+        "owner-years", "grandparent", "grandparent-non-latin"])
 def test_a_question_through_a_role_is_parsed_into_the_role_the_thing_and_what_is_asked_of_the_holder(question, parsed):
     assert asked(question) == parsed
 
@@ -26,6 +35,8 @@ def test_a_question_through_a_role_is_parsed_into_the_role_the_thing_and_what_is
     "Who was in charge of the country where the composer of Aschenbrodel was a citizen?",  # more hops: the model plans
     "Which film has the director who was born first, Jaws or Alien?",  # a comparison (agents.compare)
     "Where was Steven Spielberg born?",
+    "Who is Louis Armand I, Prince Of Conti's father?",  # asks for the holder itself
+    "Who is the spouse of Big Eye's main director?",  # the spouse of a director the model must find first
 ])
 def test_other_questions_are_left_to_the_model(question):
     assert asked(question) is None and missing(question, []) is None
@@ -55,3 +66,11 @@ def test_braces_in_a_question_are_its_text():
     assert missing(question, found) == ["Where was Steven Spielberg born {x}?"]
     assert decide(question, [*found, Finding("Where was Steven Spielberg born {x}?", "Cincinnati [2]")]) == ("Cincinnati", [1])
     assert asked("Where was the director of film Jaws born {}?") is None  # two places for the holder
+
+
+def test_a_grandparent_is_a_parents_parent():
+    question = "Who is Busba Kitiyakara's paternal grandfather?"
+    assert missing(question, []) == ["Who is the father of Busba Kitiyakara?"]
+    found = [Finding("Who is the father of Busba Kitiyakara?", "Kitiyakara Voralaksana [1]")]
+    assert missing(question, found) == ["Who is the father of Kitiyakara Voralaksana?"]
+    assert decide(question, [*found, Finding("Who is the father of Kitiyakara Voralaksana?", "Chulalongkorn [2]")]) == ("Chulalongkorn", [1])
