@@ -239,8 +239,9 @@ def known_plan(question: str, nodes: dict[str, PlanNode]) -> prompts.PlanStep | 
     """The next step of a comparison that plans itself: by date (`compare.missing`), each option's
     date, through what the question compares by ("Who is the director of Jaws?", then "When was
     Steven Spielberg born?"); whether two share a country or place (`same.missing`), each one's
-    country; a question through a role (`chain.missing`: "Where was the director of film Jaws
-    born?"), the role's holder, then the question asked of them. Finished once all is answered. None
+    country; a question through a role or a relation (`chain.missing`: "Where was the director of
+    film Jaws born?", "When did X's father die?"), its holder, then the question asked of them.
+    Finished once all is answered. None
     for any other question: the model plans it. A small model stops such a plan one step short, at
     the directors, and then guesses."""
     findings = _findings(nodes)[1]
@@ -254,8 +255,8 @@ def by_findings(question: str, nodes: dict[str, PlanNode], number_of: dict[int, 
     """The short answer of a comparison the findings settle, citing the passages behind it: by date
     ("Who was born first, A or B?", `agents.compare`), the option picked, citing the passages that
     name it; by country or place ("Are A and B of the same nationality?", `agents.same`), yes or no,
-    citing the passages that give each one's; through a role ("Where was the director of film Jaws
-    born?", `agents.chain`), what the question asked of the director found. None when the findings
+    citing the passages that give each one's; through a role or a relation ("Where was the director
+    of film Jaws born?", `agents.chain`), what the question asked of the director found. None when the findings
     do not settle it."""
     found, findings = _findings(nodes)
     decided = compare.decide(question, findings) or same.decide(question, findings) or chain.decide(question, findings)
