@@ -14,7 +14,6 @@ never run.
 import re
 
 from agents.compare import Finding, holder_question
-from tools.text import MARKER
 
 _KIN = ("father-in-law|mother-in-law|father|mother|husband|wife|spouse|son|daughter|brother|sister|sibling|child|uncle|aunt"
         "|(?:paternal|maternal) grand(?:father|mother)")
@@ -26,6 +25,7 @@ _ASKING = {"who", "what", "when", "where", "which", "why", "how", "name"}
 _KINDS = "film|movie|song|album|single|novel|book|play|poem|opera|magazine|newspaper|series|show|game|painting"
 _THROUGH = re.compile(rf"\b[Tt]he ({_ROLES}) of (?:the (?:{_KINDS}) |(?:{_KINDS}) )?")  # "The Jewel of the Nile" keeps "The"
 _RELATIVE = re.compile(r"(?<!^)\b(?:where|which|whose|that|who|whom|when)\b", re.I)  # "... the country where {} was a citizen"
+_TOKEN = re.compile(r"\([^()]*\)|\S+")  # a word, or a "(...)" whole
 _SMALL = {"of", "the", "and", "a", "an", "in", "on", "at", "to", "for", "de", "la", "le", "du", "des", "di", "da",
           "del", "della", "dei", "von", "van", "der", "und", "et", "el", "los", "las", "les", "il", "y", "e", "or", "from",
           "with"}  # words a title may hold between its capitalised ones
@@ -41,7 +41,7 @@ def _title(text: str) -> str:
     that no capitalised word follows ("Lord of the Rings born" -> "Lord of the Rings")."""
     if quoted := re.match(r"[\"“]([^\"”]{1,80})[\"”]", text):
         return quoted.group(0)
-    words = re.findall(r"\([^()]*\)|\S+", text)
+    words = _TOKEN.findall(text)
     named = [_named(w) for w in words]
     end = 0
     for i, word in enumerate(words):
@@ -58,7 +58,7 @@ def _owner(before: str) -> str:
     """The name that ends `before`, the owner in "<name>'s father": its capitalised words and the
     small words between them ("When did Toda Of Pamplona" -> "Toda Of Pamplona"), not the word that
     asks ("Who")."""
-    words = list(re.finditer(r"\([^()]*\)|\S+", before))
+    words = list(_TOKEN.finditer(before))
     first = None
     for i in range(len(words) - 1, -1, -1):
         word = words[i].group(0)
@@ -102,18 +102,13 @@ def asked(question: str) -> tuple[str, str, str] | None:
     return role, thing, template
 
 
-def _said(answer: str) -> str:
-    """A finding's answer without its [n] markers, its spaces made single."""
-    return " ".join(MARKER.sub(" ", answer).split())
-
-
 def _steps(question: str, findings: list[Finding]) -> tuple[str, str | None] | None:
     """The two sub-questions: who holds the role, and the question asked of them (None until found)."""
     if not (parsed := asked(question)):
         return None
     role, thing, template = parsed
     ask = holder_question(role, thing)
-    holder = next((_said(f.answer).rstrip(".") for f in findings if f.question == ask), "")
+    holder = next((f.said.rstrip(".") for f in findings if f.question == ask), "")
     return ask, template.replace("{}", holder) if holder else None  # not format(): "{x}" in a question is text
 
 
@@ -134,5 +129,5 @@ def decide(question: str, findings: list[Finding]) -> tuple[str, list[int]] | No
     itself, not the holder a small model names instead ("Sherry Hormann" for where she was born).
     None when the question is not of this kind or that finding is missing."""
     then = (_steps(question, findings) or ("", None))[1]
-    found = next((i for i, f in enumerate(findings) if then and f.question == then and _said(f.answer)), None)
-    return None if found is None else (_said(findings[found].answer), [found])
+    found = next((i for i, f in enumerate(findings) if then and f.question == then and f.said), None)
+    return None if found is None else (findings[found].said, [found])

@@ -37,6 +37,11 @@ class Finding:
     answer: str
     depends_on: tuple[int, ...] = ()
 
+    @property
+    def said(self) -> str:
+        """The answer without its [n] markers, its spaces made single: "Steven Spielberg"."""
+        return " ".join(MARKER.sub(" ", self.answer).split())
+
 
 def options(question: str) -> tuple[str, str] | None:
     """The two options a question offers, if it offers two: "Who was born first, A or B?",
@@ -106,7 +111,7 @@ def trail(option: str, offered: tuple[str, str], findings: list[Finding]) -> tup
     named = min(own, default=None)
     grew = True
     while grew:
-        answers = [MARKER.sub(" ", findings[i].answer).strip() for i in own]
+        answers = [findings[i].said for i in own]
         more = {i for i, f in enumerate(findings) if i not in own and not any(_names(f, o) for o in offered)
                 and (set(f.depends_on) & own or any(_names(f, a) for a in answers if not date_of(a)))}
         own |= more
@@ -212,7 +217,7 @@ def missing(question: str, findings: list[Finding]) -> list[str] | None:
         option = option.rstrip("?")  # "Who'S Your Brother?" is asked about without its own mark
         if any(date_of(findings[i].answer) for i in own):
             continue
-        found = MARKER.sub(" ", findings[named].answer).strip() if named is not None else ""
+        found = findings[named].said if named is not None else ""
         if through and not found:
             needed.append(holder_question(through[1], option))
         else:

@@ -62,7 +62,7 @@ def _answer(option: str, offered: tuple[str, str], findings: list[Finding], what
     """The finding that names the option (`compare.trail`) and the last of its trail that answers
     `what`, each None if there is none."""
     named, own = trail(option, offered, findings)
-    answers = [i for i in sorted(own) if _ASKED[what].fullmatch(findings[i].question) and MARKER.sub("", findings[i].answer).strip()]
+    answers = [i for i in sorted(own) if _ASKED[what].fullmatch(findings[i].question) and findings[i].said]
     return named, answers[-1] if answers else None
 
 
@@ -79,7 +79,7 @@ def missing(question: str, findings: list[Finding]) -> list[str] | None:
         named, answer = _answer(option, offered, findings, what)
         if answer is not None:
             continue
-        found = MARKER.sub(" ", findings[named].answer).strip() if named is not None and role else ""
+        found = findings[named].said if named is not None and role else ""
         needed.append(_ASK[_OF_A_PERSON.get(what, what)].format(found) if found
                       else holder_question(role, option) if role else _ASK[what].format(option))
     return needed
