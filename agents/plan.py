@@ -34,6 +34,7 @@ class PlanNode(PlanItem):
     chunks: list[Chunk] = Field(default_factory=list)  # what the searcher recalled, cited as [1], [2], ...
     pages: list[int] = Field(default_factory=list)  # the pages it recalled from: its own and its dependencies'
     queries: list[str] = Field(default_factory=list)
+    error: str = ""  # why its search failed, when no query could be searched
     started_at: float | None = None
     finished_at: float | None = None
 

@@ -48,14 +48,15 @@ class SearcherState(TypedDict, total=False):
     queries: list[str]
     given_pages: list[int]  # pages read by the sub-questions this one depends on: recalled from too
     hits: list[SearchHit]
-    errors: list[str]
+    errors: list[str]  # what the search backend said of each query it could not search
     urls: list[str]  # the pages to read next
     queue: list[str]  # the other hits, best first, read while the budget is not filled
     page_ids: list[int]  # the pages this searcher read
     pages_read: int
     rounds: int
     chunks: list[Chunk]
-    found: bool  # whether the pages read answer it; if not, `answer` is NOTHING_FOUND
+    found: bool  # whether the pages read answer it; if not, `answer` is NOTHING_FOUND or why searching failed
+    error: str  # why searching failed, when no query could be searched ("DuckDuckGo could not be reached ...")
     answer: str  # the short answer, cited: "The Sazerac Company [2]"
     evidence: str  # the passage sentence that supports it, cited: the explanation
 
@@ -207,6 +208,8 @@ def build_searcher(deps: SearcherDeps):
 
     async def answer(state: SearcherState) -> SearcherState:
         chunks = prompts.that_fit(state["chunks"], deps.fit_tokens)  # memory's estimate runs under the model's count
+        if not chunks and len(state.get("errors", [])) == len(state["queries"]):
+            return {"chunks": [], "found": False, "answer": f"The search failed: {state['errors'][0]}", "error": state["errors"][0]}
         if not chunks:
             return {"chunks": [], "found": False, "answer": NOTHING_FOUND}
         read = content_words(" ".join([state["question"], *state.get("context", []),

@@ -2,6 +2,7 @@
 global citations, invented citations removed, malformed plans, limits."""
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from agents.searcher import SearcherDeps
 from memory import AsyncMemory, Memory
 from tests.conftest import LOOPBACK
 from tools import Fetcher, FetchLimits
-from tools.search import SAMPLE_CORPUS, LocalIndex
+from tools.search import SAMPLE_CORPUS, LocalIndex, SearchUnavailable
 
 QUESTION = "Which company makes Kentucky Tavern, and where is its distillery?"
 
@@ -107,6 +108,45 @@ async def test_the_sub_question_limit_ends_planning_and_the_answer_says_so(deps)
     out = await build_planner(make(chat), Limits(max_nodes=3)).ainvoke(start())
     assert len(out["nodes"]) == 3
     assert "limit of 3 sub-questions" in out["stopped"] and "limit" not in out["answer"]
+
+
+class Unreachable:
+    """Stands in for a web search the machine cannot reach (the live web is not reachable from tests):
+    each query in `fails` raises as DuckDuckGo does offline, any other is searched in the corpus."""
+
+    name = "duckduckgo"
+
+    def __init__(self, corpus, fails=lambda query: True):
+        self.corpus, self.fails = corpus, fails
+
+    async def search(self, query, *, max_results=10, recency=None):
+        if self.fails(query):
+            raise SearchUnavailable("DuckDuckGo could not be reached (DNS lookup failed).")
+        return await self.corpus.search(query, max_results=max_results, recency=recency)
+
+
+async def test_a_search_backend_out_of_reach_is_what_the_answer_says_and_ends_planning(deps):
+    make, _ = deps
+    two = PlanStep(sub_questions=[SubQuestion(question="Which company makes Kentucky Tavern?"),
+                                  SubQuestion(question="Where is the Barton Distillery?")])
+    chat = ScriptedChat(planning([two, two]))
+    searcher = make(chat)
+    out = await build_planner(replace(searcher, search=Unreachable(searcher.search))).ainvoke(start())
+    assert out["answer"] == "sleuth could not search: DuckDuckGo could not be reached (DNS lookup failed)."
+    assert [n.answer for n in out["nodes"].values()] == ["The search failed: DuckDuckGo could not be reached (DNS lookup failed)."] * 2
+    assert len([r for r in chat.requests if r.schema is PlanStep]) == 1  # no second round of planning into the void
+
+
+async def test_a_search_out_of_reach_for_one_sub_question_leaves_the_others_to_answer(deps):
+    make, _ = deps
+    two = PlanStep(sub_questions=[SubQuestion(question="Which company makes Kentucky Tavern?"),
+                                  SubQuestion(question="Where is the Barton Distillery?")])
+    chat = ScriptedChat(planning([two]))
+    searcher = make(chat)
+    out = await build_planner(replace(searcher, search=Unreachable(searcher.search, fails=lambda q: "distillery" in q.lower()))).ainvoke(start())
+    q1, q2 = out["nodes"]["q1"], out["nodes"]["q2"]
+    assert q1.status == "answered" and q2.answer.startswith("The search failed: DuckDuckGo could not be reached")
+    assert out["answer"].startswith("The Sazerac Company makes Kentucky Tavern")
 
 
 async def test_a_plan_with_nothing_researches_the_question_itself(deps):
