@@ -13,7 +13,7 @@ never run.
 
 import re
 
-from agents.compare import Finding, holder_question
+from agents.compare import Finding, holder_question, options
 
 _KIN = ("father-in-law|mother-in-law|father|mother|husband|wife|spouse|son|daughter|brother|sister|sibling|child|uncle|aunt"
         "|(?:paternal|maternal) grand(?:father|mother)")
@@ -24,7 +24,6 @@ _OWNED = re.compile(rf"['’]s ({_KIN})\b")  # "Jean Gimpel's father"
 _ASKING = {"who", "what", "when", "where", "which", "why", "how", "name"}
 _KINDS = "film|movie|song|album|single|novel|book|play|poem|opera|magazine|newspaper|series|show|game|painting"
 _THROUGH = re.compile(rf"\b[Tt]he ({_ROLES}) of (?:the (?:{_KINDS}) |(?:{_KINDS}) )?")  # "The Jewel of the Nile" keeps "The"
-_RELATIVE = re.compile(r"(?<!^)\b(?:where|which|whose|that|who|whom|when)\b", re.I)  # "... the country where {} was a citizen"
 _TOKEN = re.compile(r"\([^()]*\)|\S+")  # a word, or a "(...)" whole
 _SMALL = {"of", "the", "and", "a", "an", "in", "on", "at", "to", "for", "de", "la", "le", "du", "des", "di", "da",
           "del", "della", "dei", "von", "van", "der", "und", "et", "el", "los", "las", "les", "il", "y", "e", "or", "from",
@@ -43,6 +42,8 @@ def _title(text: str) -> str:
         return quoted.group(0)
     words = _TOKEN.findall(text)
     named = [_named(w) for w in words]
+    if not named or not named[0]:
+        return ""  # "the daughter of the English nobleman ...": no name follows
     end = 0
     for i, word in enumerate(words):
         if named[i]:
@@ -51,7 +52,7 @@ def _title(text: str) -> str:
         after = next((named[j] for j in range(i + 1, len(words)) if words[j].lower() not in _SMALL), False)
         if word.lower() not in _SMALL or not after:
             break
-    return " ".join(words[:end])
+    return " ".join(words[:end]).rstrip(",")
 
 
 def _owner(before: str) -> str:
@@ -69,63 +70,120 @@ def _owner(before: str) -> str:
     return "" if first is None else before[words[first].start():]
 
 
+_PEOPLE = "person|man|woman|actor|actress|singer|artist|musician|writer|politician|player|footballer"
+_NOUNS = ("country|nation|state|city|county|continent|town|village|region|province|area|location|place|district|island"
+          "|river|colony|empire|kingdom|company|association|organization|organisation|band|group|team|club|league|party"
+          f"|school|university|college|label|network|station|film|movie|album|song|single|book|novel|magazine|{_PEOPLE}")
+# "the country where X is located", "the association which published Y": a thing told by a clause
+_CLAUSE = re.compile(rf"\b[Tt]he ({_NOUNS}) (where|in which|of which|which|that|who|whose) ")
+# where a "where" clause ends when the question goes on after it ("... is located, become", "... died has")
+_CLAUSE_END = re.compile(r"\b(?:(?:is|are|was|were) (?:located|found|situated|based|born|formed|founded|headquartered"
+                         r"|buried|set|held|a citizen)|died|took place)\b")
+_AUXILIARY = re.compile(r"\b(?:did|does|do|is|are|was|were|has|have|had|can|could|will|would)\s*$", re.I)
+_ASKS = re.compile(r"\b(?:which|what|how|when|whom)\b|^(?:he|she|it|they)\b", re.I)  # a clause that asks, or says "he"
+
+
+def _clauses(q: str):
+    """Each "the <noun> <where|which|that|...> <clause>" whose end is clear: the question's end, a
+    comma before a lower-case word ("..., become a member"), or for a place ("where", "in which"),
+    a verb that closes it ("is located", "was born", "died"). The holder question is "What is the
+    country where X is located?". None where the question goes on with its own verb after an
+    auxiliary ("Who did the actor who starred in X have a child with?"): where the clause ends is not
+    clear."""
+    for m in _CLAUSE.finditer(q):
+        rest = q[m.end():]
+        end = len(rest.rstrip("? "))
+        comma = re.search(r",\s+(?=[a-z])", rest[:end])
+        closed = m.group(2) in ("where", "in which") and _CLAUSE_END.search(rest[:comma.start() if comma else end])
+        if closed:
+            end = closed.end()
+        elif comma:
+            end = comma.start()
+        elif _AUXILIARY.search(q[:m.start()]):
+            continue  # "Who did the actor who starred in X have a child with?": the question's verb is in the clause
+        clause = rest[:end].strip()
+        if not clause or _ASKS.search(clause):
+            continue
+        who = "Who" if re.fullmatch(_PEOPLE, m.group(1)) else "What"
+        ask = f"{who} is the {m.group(1)} {m.group(2)} {clause}?"
+        stop = m.end() + end + (1 if rest[end:end + 1] == "," and "," not in q[:m.start()] else 0)
+        yield ask, m.start(), stop, "{}"
+
+
 def _spans(q: str):
-    """Each "the <role> of <name>" and "<name>'s <relation>" in the question: the role, the name, and
-    where the two start and end."""
+    """Each "the <role> of <name>", "<name>'s <relation>" and "the <noun> where <clause>" in the
+    question: the question for its holder, where the span starts and ends, and what takes its place
+    ("{}": the holder; "the mother of {}" for a paternal grandmother, the father's mother)."""
     for m in _THROUGH.finditer(q):
         if (thing := _title(q[m.end():].rstrip("? "))) and not thing.endswith(("'s", "’s")):  # "Big Eye's main director"
-            yield m.group(1), thing, m.start(), m.end() + len(thing)
+            ask, put = _holder(m.group(1), thing)
+            yield ask, m.start(), m.end() + len(thing), put
     for m in _OWNED.finditer(q):
         if thing := _owner(q[:m.start()]):
-            yield m.group(1), thing, m.start() - len(thing), m.end()
+            ask, put = _holder(m.group(1), thing)
+            yield ask, m.start() - len(thing), m.end(), put
+    yield from _clauses(q)
 
 
-def asked(question: str) -> tuple[str, str, str] | None:
-    """The role, the thing or person it is of (as named, with its disambiguator: "B Boy (Song)") and
-    the question with "{}" in place of the role's holder; None for a question of another kind, one
-    that asks for the holder itself, or one with more hops after it. A grandparent is a parent's
-    parent: "Who is X's paternal grandmother?" is "Who is the mother of {}?" of X's father."""
+def _holder(role: str, thing: str) -> tuple[str, str]:
+    if grand := _GRAND.fullmatch(role):
+        return holder_question({"paternal": "father", "maternal": "mother"}[grand.group(1)], thing), f"the {grand.group(2)} of {{}}"
+    return holder_question(role, thing), "{}"
+
+
+def asked(question: str) -> tuple[str, str] | None:
+    """The first sub-question such a question needs, and the question with "{}" in place of its answer:
+    "Who is the director of B Boy (Song)?" and "Where was {} born?". Of two, the one that starts last
+    comes first: it is the innermost ("the country where the composer of Aschenbrodel was a citizen":
+    the composer first). None for a question of another kind, one that asks for the holder itself, or
+    one that offers two options (`agents.compare`). A grandparent is a parent's parent: "Who is X's
+    paternal grandmother?" is "Who is the mother of {}?" of X's father."""
     q = question.strip()
-    role, thing, start, end = min(_spans(q), key=lambda span: span[2], default=(None, "", 0, 0))
-    if not thing or len(thing.split()) > 12:
+    if options(q):
         return None
-    template = q[:start] + "{}" + q[end:]
+    ask, start, end, put = max(_spans(q), key=lambda span: span[1], default=("", 0, 0, ""))
+    if not ask or len(ask.split()) > 30:
+        return None
+    template = q[:start] + put + q[end:]
     if template.count("{}") != 1:
         return None  # the question writes "{}" itself: where the holder goes is not clear
-    if grand := _GRAND.fullmatch(role):
-        role = {"paternal": "father", "maternal": "mother"}[grand.group(1)]
-        template = template.replace("{}", f"the {grand.group(2)} of {{}}")
     if re.fullmatch(r"(?:(?:who|what) (?:is|was|are|were) )?\{\}\??", template.strip(), re.I):
         return None  # "Who is the director of Jaws?" asks for the holder: no chain
-    if _RELATIVE.search(template):
-        return None  # more hops than two ("the country where {} was a citizen"): the model plans it
-    return role, thing, template
+    return ask, template
 
 
 def _steps(question: str, findings: list[Finding]) -> tuple[str, str | None] | None:
-    """The two sub-questions: who holds the role, and the question asked of them (None until found)."""
-    if not (parsed := asked(question)):
+    """The sub-question still needed, or None with the question left once every holder is found:
+    each holder found goes in its place, and what that leaves is parsed again ("the country where
+    Johann Strauss II was a citizen"). None for a question of another kind."""
+    if not asked(question):
         return None
-    role, thing, template = parsed
-    ask = holder_question(role, thing)
-    holder = next((f.said.rstrip(".") for f in findings if f.question == ask), "")
-    return ask, template.replace("{}", holder) if holder else None  # not format(): "{x}" in a question is text
+    q = question
+    for _ in range(4):  # hops at most
+        if not (parsed := asked(q)):
+            return None, q
+        ask, template = parsed
+        holder = next((f.said.rstrip(".") for f in findings if f.question == ask), "")
+        if not holder:
+            return ask, None
+        q = template.replace("{}", holder)  # not format(): "{x}" in a question is text
+    return None, q
 
 
 def missing(question: str, findings: list[Finding]) -> list[str] | None:
-    """The sub-question such a question still needs: who holds the role (asked again while none is
+    """The sub-question such a question still needs: the next holder (asked again while none is
     found: the planner does not research a question twice, so a plan whose holder is not found ends),
-    then the question asked of them; empty once that is answered. None for a question of another kind."""
+    then the question asked of the last; empty once that is answered. None for a question of another kind."""
     if not (steps := _steps(question, findings)):
         return None
     ask, then = steps
-    if then is None:
+    if ask is not None:
         return [ask]
     return [] if any(f.question == then for f in findings) else [then]
 
 
 def decide(question: str, findings: list[Finding]) -> tuple[str, list[int]] | None:
-    """The answer the question asked of the role's holder found, with that finding: the answer
+    """The answer the question asked of the last holder found, with that finding: the answer
     itself, not the holder a small model names instead ("Sherry Hormann" for where she was born).
     None when the question is not of this kind or that finding is missing."""
     then = (_steps(question, findings) or ("", None))[1]

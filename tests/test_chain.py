@@ -1,4 +1,5 @@
-"""A question through a role plans itself (`agents.chain`): which questions are of that kind, and the plan."""
+"""A question through a role, a relation or a thing told by a clause plans itself (`agents.chain`):
+which questions are of that kind, and the plan."""
 
 import pytest
 
@@ -26,13 +27,13 @@ from agents.compare import Finding
     ("Who is the maternal grandfather of Rudolf Of Żagań?", ("mother", "Rudolf Of Żagań", "Who is the father of {}?")),
 ], ids=["disambiguated", "colon", "song", "small-words", "foreign-words", "quoted", "title-the", "kin", "owner", "owner-comma",
         "owner-years", "grandparent", "grandparent-non-latin"])
-def test_a_question_through_a_role_is_parsed_into_the_role_the_thing_and_what_is_asked_of_the_holder(question, parsed):
-    assert asked(question) == parsed
+def test_a_question_through_a_role_is_parsed_into_who_holds_it_and_what_is_asked_of_them(question, parsed):
+    role, thing, template = parsed
+    assert asked(question) == (f"Who is the {role} of {thing}?", template)
 
 
 @pytest.mark.parametrize("question", [
     "Who is the director of film Jaws?",  # asks for the holder itself: one step
-    "Who was in charge of the country where the composer of Aschenbrodel was a citizen?",  # more hops: the model plans
     "Which film has the director who was born first, Jaws or Alien?",  # a comparison (agents.compare)
     "Where was Steven Spielberg born?",
     "Who is Louis Armand I, Prince Of Conti's father?",  # asks for the holder itself
@@ -74,3 +75,44 @@ def test_a_grandparent_is_a_parents_parent():
     found = [Finding("Who is the father of Busba Kitiyakara?", "Kitiyakara Voralaksana [1]")]
     assert missing(question, found) == ["Who is the father of Kitiyakara Voralaksana?"]
     assert decide(question, [*found, Finding("Who is the father of Kitiyakara Voralaksana?", "Chulalongkorn [2]")]) == ("Chulalongkorn", [1])
+
+
+@pytest.mark.parametrize("question, parsed", [
+    ("When did the country where the village of Clonbrook is located, become a member of CARICOM?",
+     ("What is the country where the village of Clonbrook is located?", "When did {} become a member of CARICOM?")),
+    ("What is the name of the waterfall in the country where the Bubye River is found?",
+     ("What is the country where the Bubye River is found?", "What is the name of the waterfall in {}?")),
+    ("Who was the first president of the association which published Journal of Psychotherapy Integration?",
+     ("What is the association which published Journal of Psychotherapy Integration?", "Who was the first president of {}?")),
+    ("What is the native language of the person who broke the salt law in Belgium in 1930?",
+     ("Who is the person who broke the salt law in Belgium in 1930?", "What is the native language of {}?")),
+    ("Humboldt Peak, in the state where Silverton is located, is part of what mountain range?",
+     ("What is the state where Silverton is located?", "Humboldt Peak, in {}, is part of what mountain range?")),
+    ("The state where Henry Worrall died has how many congressional districts?",
+     ("What is the state where Henry Worrall died?", "{} has how many congressional districts?")),
+    ("What county shares a border with the county in which Johnnycake, West Virginia is located?",
+     ("What is the county in which Johnnycake, West Virginia is located?", "What county shares a border with {}?")),
+], ids=["comma", "at-the-end", "which", "who", "between-commas", "closing-verb", "comma-in-a-name"])
+def test_a_thing_told_by_a_clause_is_asked_for_first(question, parsed):
+    assert asked(question) == parsed
+
+
+@pytest.mark.parametrize("question", [
+    "Who did the actor who starred as Constable Benton Fraser in the television series \"Due South\" have a child with?",
+    "What time does the state where Greenfield-Central High is stop selling booze?",  # where the clause ends is not clear
+    "The Women's National Basketball League includes the Adelaide team that was formed in what year?",  # the clause asks
+    "What is the country where Baure is located?",  # asks for the thing itself
+])
+def test_a_clause_whose_end_is_not_clear_is_left_to_the_model(question):
+    assert asked(question) is None
+
+
+def test_the_innermost_holder_is_found_first_and_each_found_goes_in_its_place():
+    question = "Who was in charge of the country where the composer of Aschenbrodel was a citizen?"
+    found = []
+    for ask, answer in [("Who is the composer of Aschenbrodel?", "Johann Strauss II [1]"),
+                        ("What is the country where Johann Strauss II was a citizen?", "Austria [2]"),
+                        ("Who was in charge of Austria?", "Karl Renner [1] [3]")]:
+        assert missing(question, found) == [ask] and decide(question, found) is None
+        found.append(Finding(ask, answer))
+    assert missing(question, found) == [] and decide(question, found) == ("Karl Renner", [2])
