@@ -147,8 +147,8 @@ def asked(question: str) -> tuple[str, str] | None:
     template = q[:start] + put + q[end:]
     if template.count("{}") != 1:
         return None  # the question writes "{}" itself: where the holder goes is not clear
-    if re.fullmatch(r"(?:(?:who|what) (?:is|was|are|were) )?\{\}\??", template.strip(), re.I):
-        return None  # "Who is the director of Jaws?" asks for the holder: no chain
+    if re.fullmatch(r"(?:(?:who|what) (?:is|was|are|were) (?:the )?(?:(?!of\b)[a-z]+ )?)?\{\}\??", template.strip(), re.I):
+        return None  # "Who is the director of Jaws?", "What is the record label that signed X?" ask for the holder
     return ask, template
 
 

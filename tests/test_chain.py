@@ -92,7 +92,12 @@ def test_a_grandparent_is_a_parents_parent():
      ("What is the state where Henry Worrall died?", "{} has how many congressional districts?")),
     ("What county shares a border with the county in which Johnnycake, West Virginia is located?",
      ("What is the county in which Johnnycake, West Virginia is located?", "What county shares a border with {}?")),
-], ids=["comma", "at-the-end", "which", "who", "between-commas", "closing-verb", "comma-in-a-name"])
+    ("Who founded the band that released The Colour and the Shape?",
+     ("What is the band that released The Colour and the Shape?", "Who founded {}?")),
+    ("What is the record label that signed the band who made Lynch the Weirdo?",
+     ("What is the band who made Lynch the Weirdo?", "What is the record label that signed {}?")),
+], ids=["comma", "at-the-end", "which", "who", "between-commas", "closing-verb", "comma-in-a-name", "asked-by-a-verb",
+        "the-holder-after-a-modifier"])
 def test_a_thing_told_by_a_clause_is_asked_for_first(question, parsed):
     assert asked(question) == parsed
 
@@ -102,6 +107,7 @@ def test_a_thing_told_by_a_clause_is_asked_for_first(question, parsed):
     "What time does the state where Greenfield-Central High is stop selling booze?",  # where the clause ends is not clear
     "The Women's National Basketball League includes the Adelaide team that was formed in what year?",  # the clause asks
     "What is the country where Baure is located?",  # asks for the thing itself
+    "What is the record label that signed Bad Acid Trip?",  # the same, after a word that says what kind
 ])
 def test_a_clause_whose_end_is_not_clear_is_left_to_the_model(question):
     assert asked(question) is None
