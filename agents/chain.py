@@ -1,14 +1,17 @@
 """A question through a role: "Where was the director of film Jaws born?" plans itself, and so does
 one through a relation ("Where was the father of X born?", "When did X's mother die?", "Who is
-X's paternal grandmother?", the mother of X's father).
+X's paternal grandmother?", the mother of X's father), an attribute ("X's birthplace", "the country
+of X") or a thing told by a clause ("the country where X is located", "the association which
+published Y", "the country Signmark is from").
 
-First who holds the role ("Who is the director of Jaws?"), then the question asked of that person
-("Where was Steven Spielberg born?"): the question with its answer in place of "the director of
-film Jaws". A small model plans such a question one step short (the director only), drops what
-tells the film apart ("White Rabbit (Film)"), or asks another thing of the person ("When was ...
-born?" for where). The answer is what the second finding says (`decide`): a small model writing it
-from the findings names the director instead. Findings are data: they are read for the name found,
-never run.
+First who or what that is ("Who is the director of Jaws?"), then the question asked of it ("Where
+was Steven Spielberg born?"): the question with its answer in place of "the director of film Jaws",
+parsed again, so that hops chain ("the country where the composer of X was a citizen": the composer,
+then his country). A small model plans such a question one step short (the director only), drops
+what tells the film apart ("White Rabbit (Film)"), asks another thing of the person ("When was ...
+born?" for where), or copies the whole question into a sub-question. The answer is what the last
+finding says (`decide`): a small model writing it from the findings names the director instead.
+Findings are data: they are read for the name found, never run.
 """
 
 import re
@@ -19,11 +22,12 @@ _KIN = ("father-in-law|mother-in-law|father|mother|husband|wife|spouse|son|daugh
         "|(?:paternal|maternal) grand(?:father|mother)")
 _ROLES = ("director|performer|composer|producer|writer|screenwriter|author|lyricist|cinematographer|editor|creator"
           f"|founder|publisher|developer|designer|illustrator|architect|{_KIN}")
+_ATTRS = "birthplace|place of birth|city of birth|country of birth|hometown|country|alma mater|team"  # "What is the ... of X?"
 _GRAND = re.compile(r"(paternal|maternal) grand(father|mother)")  # the mother of the father: two relations
-_OWNED = re.compile(rf"['’]s ({_KIN})\b")  # "Jean Gimpel's father"
+_OWNED = re.compile(rf"['’]s ({_ROLES}|{_ATTRS})\b")  # "Jean Gimpel's father", "Damerjog's country"
 _ASKING = {"who", "what", "when", "where", "which", "why", "how", "name"}
 _KINDS = "film|movie|song|album|single|novel|book|play|poem|opera|magazine|newspaper|series|show|game|painting"
-_THROUGH = re.compile(rf"\b[Tt]he ({_ROLES}) of (?:the (?:{_KINDS}) |(?:{_KINDS}) )?")  # "The Jewel of the Nile" keeps "The"
+_THROUGH = re.compile(rf"\b[Tt]he ({_ROLES}|{_ATTRS}) of (?:the (?:{_KINDS}) |(?:{_KINDS}) )?")  # "The Jewel of the Nile" keeps "The"
 _TOKEN = re.compile(r"\([^()]*\)|\S+")  # a word, or a "(...)" whole
 _SMALL = {"of", "the", "and", "a", "an", "in", "on", "at", "to", "for", "de", "la", "le", "du", "des", "di", "da",
           "del", "della", "dei", "von", "van", "der", "und", "et", "el", "los", "las", "les", "il", "y", "e", "or", "from",
@@ -83,6 +87,24 @@ _AUXILIARY = re.compile(r"\b(?:did|does|do|is|are|was|were|has|have|had|can|coul
 _ASKS = re.compile(r"\b(?:which|what|how|when|whom)\b|^(?:he|she|it|they)\b", re.I)  # a clause that asks, or says "he"
 
 
+# "the country Signmark is from", "the state the Battle of Mine Creek was fought": a clause with no "where"
+_CONTACT = re.compile(rf"\b[Tt]he ({_NOUNS}) (?=(?:the )?[A-Z0-9\"“])")
+_CONTACT_END = re.compile(r"\s*(?:(?:is|are|was|were) (?:from|located in|located|born in|born|fought in|fought|based in|set in"
+                          r"|part of)|lived in|died in|died)\b")
+
+
+def _contact(q: str):
+    """Each "the <noun> <name> <is from | was born | is located in ...>": the holder question is "What
+    is the country Signmark is from?"."""
+    for m in _CONTACT.finditer(q):
+        rest = q[m.end():]
+        lead = "the " if rest.startswith("the ") else ""
+        if not (name := _title(rest[len(lead):])) or not (closed := _CONTACT_END.match(rest, len(lead) + len(name))):
+            continue
+        who = "Who" if re.fullmatch(_PEOPLE, m.group(1)) else "What"
+        yield f"{who} is the {m.group(1)} {rest[:closed.end()].strip()}?", m.start(), m.end() + closed.end(), "{}"
+
+
 def _clauses(q: str):
     """Each "the <noun> <where|which|that|...> <clause>" whose end is clear: the question's end, a
     comma before a lower-case word ("..., become a member"), or for a place ("where", "in which"),
@@ -123,9 +145,12 @@ def _spans(q: str):
             ask, put = _holder(m.group(1), thing)
             yield ask, m.start() - len(thing), m.end(), put
     yield from _clauses(q)
+    yield from _contact(q)
 
 
 def _holder(role: str, thing: str) -> tuple[str, str]:
+    if re.fullmatch(_ATTRS, role):
+        return f"What is the {role} of {thing}?", "{}"
     if grand := _GRAND.fullmatch(role):
         return holder_question({"paternal": "father", "maternal": "mother"}[grand.group(1)], thing), f"the {grand.group(2)} of {{}}"
     return holder_question(role, thing), "{}"

@@ -96,9 +96,19 @@ def test_a_grandparent_is_a_parents_parent():
      ("What is the band that released The Colour and the Shape?", "Who founded {}?")),
     ("What is the record label that signed the band who made Lynch the Weirdo?",
      ("What is the band who made Lynch the Weirdo?", "What is the record label that signed {}?")),
+    ("What currency predated the Euro in the country Signmark is from?",
+     ("What is the country Signmark is from?", "What currency predated the Euro in {}?")),
+    ("Who are the candidates for governor in the state the Battle of Mine Creek was fought?",
+     ("What is the state the Battle of Mine Creek was fought?", "Who are the candidates for governor in {}?")),
+    ("What kind of plane dropped the bomb on Akinoshu Kenji's birthplace?",
+     ("What is the birthplace of Akinoshu Kenji?", "What kind of plane dropped the bomb on {}?")),
+    ("Of what church is the Diocese of the birthplace of Meehan Bonnar?",
+     ("What is the birthplace of Meehan Bonnar?", "Of what church is the Diocese of {}?")),
+    ("When did the country of Izgoy's performer invade Manchuria?",
+     ("Who is the performer of Izgoy?", "When did the country of {} invade Manchuria?")),
 ], ids=["comma", "at-the-end", "which", "who", "between-commas", "closing-verb", "comma-in-a-name", "asked-by-a-verb",
-        "the-holder-after-a-modifier"])
-def test_a_thing_told_by_a_clause_is_asked_for_first(question, parsed):
+        "the-holder-after-a-modifier", "no-where", "no-where-the", "owner-attribute", "the-attribute-of", "owner-role"])
+def test_a_thing_told_by_a_clause_or_an_attribute_is_asked_for_first(question, parsed):
     assert asked(question) == parsed
 
 
@@ -122,3 +132,11 @@ def test_the_innermost_holder_is_found_first_and_each_found_goes_in_its_place():
         assert missing(question, found) == [ask] and decide(question, found) is None
         found.append(Finding(ask, answer))
     assert missing(question, found) == [] and decide(question, found) == ("Karl Renner", [2])
+
+
+def test_a_country_through_a_performer_is_three_hops():
+    question = "When did the country of Izgoy's performer invade Manchuria?"
+    found = [Finding("Who is the performer of Izgoy?", "Kino [1]")]
+    assert missing(question, found) == ["What is the country of Kino?"]
+    found.append(Finding("What is the country of Kino?", "the Soviet Union [2]"))
+    assert missing(question, found) == ["When did the Soviet Union invade Manchuria?"]
