@@ -74,15 +74,20 @@ def _owner(before: str) -> str:
     return "" if first is None else before[words[first].start():]
 
 
-_PEOPLE = "person|man|woman|actor|actress|singer|artist|musician|writer|politician|player|footballer"
+_PEOPLE = ("person|man|woman|actor|actress|singer|artist|musician|writer|politician|player|footballer|president|king"
+           "|queen|emperor|leader|poet|painter|explorer|scientist|inventor|athlete|coach")
 _NOUNS = ("country|nation|state|city|county|continent|town|village|region|province|area|location|place|district|island"
-          "|river|colony|empire|kingdom|company|association|organization|organisation|band|group|team|club|league|party"
+          "|borough|municipality|commune|department|prefecture|parish|suburb|neighbou?rhood|territory|republic"
+          "|river|colony|empire|kingdom|dynasty|company|firm|studio|airline|manufacturer|brand|association|organization"
+          "|organisation|institution|band|group|team|club|league|party|orchestra|church|newspaper|journal|publisher"
           f"|school|university|college|label|network|station|film|movie|album|song|single|book|novel|magazine|{_PEOPLE}")
 # "the country where X is located", "the association which published Y": a thing told by a clause
 _CLAUSE = re.compile(rf"\b[Tt]he ({_NOUNS}) (where|in which|of which|which|that|who|whose) ")
 # where a "where" clause ends when the question goes on after it ("... is located, become", "... died has")
 _CLAUSE_END = re.compile(r"\b(?:(?:is|are|was|were) (?:located|found|situated|based|born|formed|founded|headquartered"
                          r"|buried|set|held|a citizen)|died|took place)\b")
+_LAST_VERB = re.compile(r"\s(?:[a-z]+ed|[a-z]+en|born|built|made|held|won|fall|die|start|begin|end|open|close|play|live|work"
+                        r"|become|leave|join)$")  # "In what year was the band that recorded X formed?"
 _AUXILIARY = re.compile(r"\b(?:did|does|do|is|are|was|were|has|have|had|can|could|will|would)\s*$", re.I)
 _ASKS = re.compile(r"\b(?:which|what|how|when|whom)\b|^(?:he|she|it|they)\b", re.I)  # a clause that asks, or says "he"
 
@@ -108,8 +113,9 @@ def _contact(q: str):
 def _clauses(q: str):
     """Each "the <noun> <where|which|that|...> <clause>" whose end is clear: the question's end, a
     comma before a lower-case word ("..., become a member"), or for a place ("where", "in which"),
-    a verb that closes it ("is located", "was born", "died"). The holder question is "What is the
-    country where X is located?". None where the question goes on with its own verb after an
+    a verb that closes it ("is located", "was born", "died"), or, after an auxiliary, the question's
+    last word ("In what year was the band that recorded X formed?"). The holder question is "What is
+    the country where X is located?". None where the question goes on with more words after an
     auxiliary ("Who did the actor who starred in X have a child with?"): where the clause ends is not
     clear."""
     for m in _CLAUSE.finditer(q):
@@ -122,7 +128,11 @@ def _clauses(q: str):
         elif comma:
             end = comma.start()
         elif _AUXILIARY.search(q[:m.start()]):
-            continue  # "Who did the actor who starred in X have a child with?": the question's verb is in the clause
+            # the question's own verb follows the clause: one last word ("In what year was the band that
+            # recorded X formed?") is it; more ("Who did the actor who starred in X have a child with?") are not clear
+            if not (last := _LAST_VERB.search(rest[:end])) or not last.start():
+                continue
+            end = last.start()
         clause = rest[:end].strip()
         if not clause or _ASKS.search(clause):
             continue

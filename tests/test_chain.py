@@ -106,8 +106,13 @@ def test_a_grandparent_is_a_parents_parent():
      ("What is the birthplace of Meehan Bonnar?", "Of what church is the Diocese of {}?")),
     ("When did the country of Izgoy's performer invade Manchuria?",
      ("Who is the performer of Izgoy?", "When did the country of {} invade Manchuria?")),
+    ("In what year was the band that recorded My Dinosaur Life formed?",
+     ("What is the band that recorded My Dinosaur Life?", "In what year was {} formed?")),
+    ("When did the city where the next winter Olympics will be held fall?",
+     ("What is the city where the next winter Olympics will be held?", "When did {} fall?")),
 ], ids=["comma", "at-the-end", "which", "who", "between-commas", "closing-verb", "comma-in-a-name", "asked-by-a-verb",
-        "the-holder-after-a-modifier", "no-where", "no-where-the", "owner-attribute", "the-attribute-of", "owner-role"])
+        "the-holder-after-a-modifier", "no-where", "no-where-the", "owner-attribute", "the-attribute-of", "owner-role",
+        "its-verb-last", "its-verb-last-where"])
 def test_a_thing_told_by_a_clause_or_an_attribute_is_asked_for_first(question, parsed):
     assert asked(question) == parsed
 
