@@ -112,7 +112,8 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
         status = NodeStatus.ANSWERED if out["found"] else NodeStatus.FAILED
         node = task["node"].model_copy(update={
             "question": task["question"], "status": status, "answer": out["answer"], "evidence": out.get("evidence", ""),
-            "chunks": out.get("chunks", []), "queries": out.get("queries", []), "error": out.get("error", ""), "started_at": started, "finished_at": time.time(),
+            "chunks": out.get("chunks", []), "queries": out.get("queries", []), "error": out.get("error", ""),
+            "started_at": started, "finished_at": time.time(),
             "pages": sorted(set(out.get("page_ids", []) + task["given_pages"]))})
         await _save_node(deps, task, node)
         get_stream_writer()(SubAnswer(node=task["node_id"], status=status, answer=out["answer"]))
@@ -162,8 +163,8 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
                 write(AnswerDelta(text=text))
             return text
 
-        failed = next((n.error for n in nodes.values() if n.error), "")
         if not findings:
+            failed = next((n.error for n in nodes.values() if n.error), "")
             short = text = show(f"sleuth could not search: {failed}" if failed else "sleuth found nothing to answer this question with.")
         else:
             decided = by_findings(question, nodes, number_of)
