@@ -98,6 +98,12 @@ _CONTACT_END = re.compile(r"\s*(?:(?:is|are|was|were) (?:from|located in|located
                           r"|part of)|lived in|died in|died)\b")
 
 
+def _which(noun: str, told: str) -> str:
+    """The question for what a clause tells: "What is the country where X is located?", "Who is the
+    person who broke the salt law?"."""
+    return f"{'Who' if re.fullmatch(_PEOPLE, noun) else 'What'} is the {noun} {told}?"
+
+
 def _contact(q: str):
     """Each "the <noun> <name> <is from | was born | is located in ...>": the holder question is "What
     is the country Signmark is from?"."""
@@ -106,8 +112,7 @@ def _contact(q: str):
         lead = "the " if rest.startswith("the ") else ""
         if not (name := _title(rest[len(lead):])) or not (closed := _CONTACT_END.match(rest, len(lead) + len(name))):
             continue
-        who = "Who" if re.fullmatch(_PEOPLE, m.group(1)) else "What"
-        yield f"{who} is the {m.group(1)} {rest[:closed.end()].strip()}?", m.start(), m.end() + closed.end(), "{}"
+        yield _which(m.group(1), rest[:closed.end()].strip()), m.start(), m.end() + closed.end(), "{}"
 
 
 def _clauses(q: str):
@@ -136,10 +141,8 @@ def _clauses(q: str):
         clause = rest[:end].strip()
         if not clause or _ASKS.search(clause):
             continue
-        who = "Who" if re.fullmatch(_PEOPLE, m.group(1)) else "What"
-        ask = f"{who} is the {m.group(1)} {m.group(2)} {clause}?"
         stop = m.end() + end + (1 if rest[end:end + 1] == "," and "," not in q[:m.start()] else 0)
-        yield ask, m.start(), stop, "{}"
+        yield _which(m.group(1), f"{m.group(2)} {clause}"), m.start(), stop, "{}"
 
 
 def _spans(q: str):
@@ -159,6 +162,8 @@ def _spans(q: str):
 
 
 def _holder(role: str, thing: str) -> tuple[str, str]:
+    """The question for who or what holds a role, a relation or an attribute of `thing`, and what
+    takes the span's place in the question."""
     if re.fullmatch(_ATTRS, role):
         return f"What is the {role} of {thing}?", "{}"
     if grand := _GRAND.fullmatch(role):
@@ -191,17 +196,17 @@ def _steps(question: str, findings: list[Finding]) -> tuple[str, str | None] | N
     """The sub-question still needed, or None with the question left once every holder is found:
     each holder found goes in its place, and what that leaves is parsed again ("the country where
     Johann Strauss II was a citizen"). None for a question of another kind."""
-    if not asked(question):
+    if not (parsed := asked(question)):
         return None
     q = question
     for _ in range(4):  # hops at most
-        if not (parsed := asked(q)):
-            return None, q
         ask, template = parsed
         holder = next((f.said.rstrip(".") for f in findings if f.question == ask), "")
         if not holder:
             return ask, None
         q = template.replace("{}", holder)  # not format(): "{x}" in a question is text
+        if not (parsed := asked(q)):
+            break
     return None, q
 
 
