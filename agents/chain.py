@@ -2,7 +2,8 @@
 one through a relation ("Where was the father of X born?", "When did X's mother die?", "Who is
 X's paternal grandmother?", the mother of X's father), an attribute ("X's birthplace", "the country
 of X") or a thing told by a clause ("the country where X is located", "the association which
-published Y", "the country Signmark is from").
+published Y", "the country Signmark is from"), or by what the question says of it ("Kate Ramsay is a
+character from an Australian soap opera created by who?": the soap opera, then who created it).
 
 First who or what that is ("Who is the director of Jaws?"), then the question asked of it ("Where
 was Steven Spielberg born?"): the question with its answer in place of "the director of film Jaws",
@@ -145,6 +146,45 @@ def _clauses(q: str):
         yield _which(m.group(1), f"{m.group(2)} {clause}"), m.start(), stop, "{}"
 
 
+# "Kate Ramsay is a character from an Australian soap opera created by who?": a thing told by what
+# the question says of it, then asked of ("a university located in what city", "a man whose godfather is whom")
+_BRIDGE = re.compile(r"(?:a|an|the) ((?:(?!(?:a|an|the|is|are|was|were|has|have|had) )[^\s,?]+ ){1,6}?)"
+                     r"(that|which|who|whose|from|(?:[a-z]+ed|born|built|made|known|written|held|run|set|owned|sold|shown)"
+                     r"(?= (?:by|in|on|at|for|after|as|to|from|with|during|near|under|where|when)\b)) (.+)\?$")
+_ASKER = re.compile(r"\b(?:what|which|who|whom|whose|when|where|how)\b", re.I)
+_OPENS = re.compile(r"(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would)\b", re.I)  # asks yes or no
+_COPULA = re.compile(r"\b(?:is|are|was|were|be|been|being|it)$")
+_STATE = re.compile(r"located|based|headquartered|known|situated|named|owned|run|set|from|found")
+
+
+def _bridges(q: str):
+    """Each "<what is said> a|an|the <thing> <that ... | located in ... | from ...> <what is asked>?" of a
+    question that says, not asks, its first part ("Toad Hall is a residential hall in a university
+    located in what Australian city?"): the thing first ("Toad Hall is a residential hall in which
+    university?"), then the rest asked of it ("The university Australian National University is
+    located in what Australian city?"). Not the thing a question's subject is ("Scott Howell is a
+    consultant who ..."): that is one question."""
+    for article in re.finditer(r"\b(?:a|an|the) ", q):
+        if not (m := _BRIDGE.match(q, article.start())):
+            continue
+        said, thing, mark, rest = q[:m.start()].rstrip(), m.group(1).strip(), m.group(2), m.group(3)
+        words = thing.split()
+        named = _named(words[-1]) and not all(_named(w) for w in words)  # 'the show "Scaredy Squirrel"' is named
+        if (len(said.split()) < 2 or _COPULA.search(said) or _ASKER.search(said) or _OPENS.match(said) or named
+                or re.search(r",(?! and\b)", rest)):
+            continue
+        if mark in ("that", "which", "who"):
+            then = rest
+        elif mark == "whose":
+            then = f"{{}}'s {rest}"
+        else:
+            then = f"{'is' if _STATE.fullmatch(mark) else 'was'} {mark} {rest}"
+        if not _ASKER.search(then):
+            continue
+        put = then if then.startswith("{}") else f"{{}} {then}"
+        yield f"{said} which {thing}?", 0, len(q), f"The {thing} {put}?"
+
+
 def _spans(q: str):
     """Each "the <role> of <name>", "<name>'s <relation>" and "the <noun> where <clause>" in the
     question: the question for its holder, where the span starts and ends, and what takes its place
@@ -159,6 +199,7 @@ def _spans(q: str):
             yield ask, m.start() - len(thing), m.end(), put
     yield from _clauses(q)
     yield from _contact(q)
+    yield from _bridges(q)  # last: it spans the whole question, so a span inside it comes first
 
 
 def _holder(role: str, thing: str) -> tuple[str, str]:

@@ -120,7 +120,7 @@ def test_a_thing_told_by_a_clause_or_an_attribute_is_asked_for_first(question, p
 @pytest.mark.parametrize("question", [
     "Who did the actor who starred as Constable Benton Fraser in the television series \"Due South\" have a child with?",
     "What time does the state where Greenfield-Central High is stop selling booze?",  # where the clause ends is not clear
-    "The Women's National Basketball League includes the Adelaide team that was formed in what year?",  # the clause asks
+    "Who was the first president of the association that published which journal?",  # the clause asks
     "What is the country where Baure is located?",  # asks for the thing itself
     "What is the record label that signed Bad Acid Trip?",  # the same, after a word that says what kind
 ])
@@ -145,3 +145,52 @@ def test_a_country_through_a_performer_is_three_hops():
     assert missing(question, found) == ["What is the country of Kino?"]
     found.append(Finding("What is the country of Kino?", "the Soviet Union [2]"))
     assert missing(question, found) == ["When did the Soviet Union invade Manchuria?"]
+
+
+@pytest.mark.parametrize("question, parsed", [
+    ("Kate Ramsay is a fictional character from an Australian soap opera created by who?",
+     ("Kate Ramsay is a fictional character from which Australian soap opera?", "The Australian soap opera {} was created by who?")),
+    ("Toad Hall is a residential hall in a university located in what Australian city?",
+     ("Toad Hall is a residential hall in which university?", "The university {} is located in what Australian city?")),
+    ("From 1945-1949 Dick Humbert played for an NFL team based in what state?",
+     ("From 1945-1949 Dick Humbert played for which NFL team?", "The NFL team {} is based in what state?")),
+    ("The Women's National Basketball League includes the Adelaide team that was formed in what year?",
+     ("The Women's National Basketball League includes which Adelaide team?", "The Adelaide team {} was formed in what year?")),
+    ("Steve Johnson is the current head football coach at a University which also has a second campus in which California city?",
+     ("Steve Johnson is the current head football coach at which University?",
+      "The University {} also has a second campus in which California city?")),
+    ("The manuscript for Flute Sonata in C major, BWV 1033 is in the hand of a German musician whose godfather is whom?",
+     ("The manuscript for Flute Sonata in C major, BWV 1033 is in the hand of which German musician?",
+      "The German musician {}'s godfather is whom?")),
+    ("Transfiguration of Vincent is the third studio album by a singer-songwriter from what state?",
+     ("Transfiguration of Vincent is the third studio album by which singer-songwriter?", "The singer-songwriter {} is from what state?")),
+    ("Jean Vander Pyl provided the voice of Rosie on the Hanna-Barbera animated sitcom that originally premiered on which date?",
+     ("Jean Vander Pyl provided the voice of Rosie on which Hanna-Barbera animated sitcom?",
+      "The Hanna-Barbera animated sitcom {} originally premiered on which date?")),
+    ("The soundtrack from the film \"Natural Born Killers\" was produced by a man born in what year?",
+     ("The soundtrack from the film \"Natural Born Killers\" was produced by which man?", "The man {} was born in what year?")),
+], ids=["participle", "located", "words-before-the-subject", "that", "which-twice", "whose", "from", "an-adjective-in-ed",
+        "a-name-then-a-bridge"])
+def test_a_thing_told_by_what_the_question_says_of_it_is_asked_for_first(question, parsed):
+    assert asked(question) == parsed
+
+
+@pytest.mark.parametrize("question", [
+    "Scott Howell is a consultant who has worked with the mayor of what city?",  # the subject itself: one question
+    "Terry McGurrin was the story editor for the show \"Scaredy Squirrel\" which was written by who?",  # already named
+    "Is 976-EVIL II a film directed by a man born in what year?",  # asks yes or no
+    "What show does a retired Orlando Magic player, who missed the entire 2003-2004 season, host?",  # asks first
+    "Possession is a 1922 film directed by a Swiss director born in Nyon.",  # asks nothing
+    "Do Lafzon Ki Kahani is a 2016 film, a remake of Always, released in which year, is a South Korean film directed by Song Il-gon?",
+])
+def test_a_question_that_asks_first_or_of_its_own_subject_is_not_a_bridge(question):
+    assert asked(question) is None
+
+
+def test_a_bridge_is_the_thing_then_the_rest_asked_of_it_then_its_answer():
+    question = "Thumb Wrestling Federation is on a network founded by who?"
+    assert missing(question, []) == ["Thumb Wrestling Federation is on which network?"]
+    found = [Finding("Thumb Wrestling Federation is on which network?", "Cartoon Network [1]")]
+    assert missing(question, found) == ["The network Cartoon Network was founded by who?"] and decide(question, found) is None
+    found.append(Finding("The network Cartoon Network was founded by who?", "Betty Cohen [2] [3]"))
+    assert missing(question, found) == [] and decide(question, found) == ("Betty Cohen", [1])
