@@ -1,6 +1,6 @@
 """A question through a role: "Where was the director of film Jaws born?" plans itself, and so does
 one through a relation ("Where was the father of X born?", "When did X's mother die?", "Who is
-X's paternal grandmother?", the mother of X's father), an attribute ("X's birthplace", "the country
+X's paternal grandmother?", the mother of X's father; a father-in-law, the spouse's father), an attribute ("X's birthplace", "the country
 of X") or a thing told by a clause ("the country where X is located", "the association which
 published Y", "the country Signmark is from"), or by what the question says of it ("Kate Ramsay is a
 character from an Australian soap opera created by who?": the soap opera, then who created it).
@@ -25,6 +25,7 @@ _ROLES = ("director|performer|composer|producer|writer|screenwriter|author|lyric
           f"|founder|publisher|developer|designer|illustrator|architect|{_KIN}")
 _ATTRS = "birthplace|place of birth|city of birth|country of birth|hometown|country|alma mater|team"  # "What is the ... of X?"
 _GRAND = re.compile(r"(paternal|maternal) grand(father|mother)")  # the mother of the father: two relations
+_IN_LAW = re.compile(r"(father|mother)-in-law")  # the father of the spouse
 _OWNED = re.compile(rf"['’]s ({_ROLES}|{_ATTRS})\b")  # "Jean Gimpel's father", "Damerjog's country"
 _ASKING = {"who", "what", "when", "where", "which", "why", "how", "name"}
 _KINDS = "film|movie|song|album|single|novel|book|play|poem|opera|magazine|newspaper|series|show|game|painting"
@@ -209,6 +210,8 @@ def _holder(role: str, thing: str) -> tuple[str, str]:
         return f"What is the {role} of {thing}?", "{}"
     if grand := _GRAND.fullmatch(role):
         return holder_question({"paternal": "father", "maternal": "mother"}[grand.group(1)], thing), f"the {grand.group(2)} of {{}}"
+    if in_law := _IN_LAW.fullmatch(role):
+        return holder_question("spouse", thing), f"the {in_law.group(1)} of {{}}"
     return holder_question(role, thing), "{}"
 
 
@@ -218,7 +221,8 @@ def asked(question: str) -> tuple[str, str] | None:
     comes first: it is the innermost ("the country where the composer of Aschenbrodel was a citizen":
     the composer first). None for a question of another kind, one that asks for the holder itself, or
     one that offers two options (`agents.compare`). A grandparent is a parent's parent: "Who is X's
-    paternal grandmother?" is "Who is the mother of {}?" of X's father."""
+    paternal grandmother?" is "Who is the mother of {}?" of X's father, and a father-in-law the
+    spouse's father."""
     q = question.strip()
     if options(q):
         return None

@@ -25,8 +25,10 @@ from agents.compare import Finding
      ("father", "Archibald Hamilton (1790–1815)", "Where was the place of death of {}?")),
     ("Who is Karl Von Habsburg's paternal grandmother?", ("father", "Karl Von Habsburg", "Who is the mother of {}?")),
     ("Who is the maternal grandfather of Rudolf Of Żagań?", ("mother", "Rudolf Of Żagań", "Who is the father of {}?")),
+    ("Who is the father-in-law of Từ Dụ?", ("spouse", "Từ Dụ", "Who is the father of {}?")),
+    ("Where was Peter Blake's mother-in-law born?", ("spouse", "Peter Blake", "Where was the mother of {} born?")),
 ], ids=["disambiguated", "colon", "song", "small-words", "foreign-words", "quoted", "title-the", "kin", "owner", "owner-comma",
-        "owner-years", "grandparent", "grandparent-non-latin"])
+        "owner-years", "grandparent", "grandparent-non-latin", "in-law", "in-law-owner"])
 def test_a_question_through_a_role_is_parsed_into_who_holds_it_and_what_is_asked_of_them(question, parsed):
     role, thing, template = parsed
     assert asked(question) == (f"Who is the {role} of {thing}?", template)
