@@ -70,13 +70,17 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
         if stopped:
             return {"stopped": stopped}
         done = [(int(k[1:]), n.question, n.answer) for k, n in nodes.items() if n.status is NodeStatus.ANSWERED]
-        step = known_plan(state["question"], nodes) or await deps.chat.complete(
-            prompts.plan(state["question"], state.get("history", []), done, state["today"]), schema=prompts.PlanStep, max_tokens=200)
+        step = known_plan(state["question"], nodes)
+        subs = step.sub_questions if step else None  # sleuth's own plan: not the model's, so not filtered
+        if step is None:
+            step = await deps.chat.complete(prompts.plan(state["question"], state.get("history", []), done, state["today"]),
+                                            schema=prompts.PlanStep, max_tokens=200)
+            subs = on_topic(step.sub_questions, state["question"], done)
         if step.finish and nodes:
             return {"rounds": rounds + 1}
         added: dict[str, PlanNode] = {}
         known = set(nodes)
-        for sub in on_topic(step.sub_questions, state["question"], done):
+        for sub in subs:
             if len(nodes) + len(added) >= limits.max_nodes:
                 break
             if any(same_question(sub.question, text) for n in (nodes | added).values() for text in (n.planned, n.question)):

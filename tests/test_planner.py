@@ -1,6 +1,7 @@
 """The planner graph with a scripted model on the sample corpus: dependencies, parallel searchers,
 global citations, invented citations removed, malformed plans, limits."""
 
+import json
 import re
 from dataclasses import replace
 from datetime import timedelta
@@ -354,6 +355,23 @@ async def test_a_question_through_a_role_plans_the_holder_then_the_question_aske
     assert [n.question for n in out["nodes"].values()] == list(said)
     assert all(n.status == "answered" for n in out["nodes"].values())
     assert out["short"] == "London"
+
+
+async def test_a_plan_sleuth_makes_itself_is_not_filtered_as_a_models_plan_is(deps, tmp_path):
+    """"Who is the father-in-law of Từ Dụ?": the spouse, then the spouse's father. "Who is the spouse
+    of Từ Dụ?" shares no word of three letters with the question, which the filter for the model's
+    plans asks for; sleuth's own plan is asked as it is."""
+    make, _ = deps
+    pages = tmp_path / "nguyen.jsonl"
+    pages.write_text(json.dumps({"doc_id": "t:1", "title": "Từ Dụ", "text": "Từ Dụ was the wife of Emperor Thiệu Trị."}) + "\n"
+                     + json.dumps({"doc_id": "t:2", "title": "Thiệu Trị", "text": "Thiệu Trị was the son of Emperor Minh Mạng."}) + "\n")
+    LocalIndex(tmp_path / "corpus.db").add(pages)  # the index the searchers use
+    question = "Who is the father-in-law of Từ Dụ?"
+    said = {"Who is the spouse of Từ Dụ?": "Thiệu Trị [1]", "Who is the father of Thiệu Trị?": "Minh Mạng [1]"}
+
+    out = await build_planner(make(ScriptedChat(self_planned(said, "Louis XIV [1]")))).ainvoke(start(question))
+    assert [n.question for n in out["nodes"].values()] == list(said)
+    assert out["short"] == "Minh Mạng"
 
 
 async def test_a_short_answer_copied_from_the_prompts_example_gives_way_to_the_findings(deps):
