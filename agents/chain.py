@@ -114,6 +114,8 @@ def _contact(q: str):
         lead = "the " if rest.startswith("the ") else ""
         if not (name := _title(rest[len(lead):])) or not (closed := _CONTACT_END.match(rest, len(lead) + len(name))):
             continue
+        if re.match(r"\s*(?:what|which|who|whom|how)\b", rest[closed.end():], re.I):
+            continue  # "The man Peter Berg was born in what year?": the verb has its object, so no clause ends there
         yield _which(m.group(1), rest[:closed.end()].strip()), m.start(), m.end() + closed.end(), "{}"
 
 
@@ -153,8 +155,8 @@ _BRIDGE = re.compile(r"(?:a|an|the) ((?:(?!(?:a|an|the|is|are|was|were|has|have|
                      r"(that|which|who|whose|from|(?:[a-z]+ed|born|built|made|known|written|held|run|set|owned|sold|shown)"
                      r"(?= (?:by|in|on|at|for|after|as|to|from|with|during|near|under|where|when)\b)) (.+)\?$")
 _ASKER = re.compile(r"\b(?:what|which|who|whom|whose|when|where|how)\b", re.I)
-_OPENS = re.compile(r"(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would)\b", re.I)  # asks yes or no
-_COPULA = re.compile(r"\b(?:is|are|was|were|be|been|being|it)$")
+_OPENS = re.compile(r"(?:Is|Are|Was|Were|Did|Does|Has|Have|Had) ")  # asks yes or no ("Will Smith ..." does not)
+_COPULA = re.compile(r"\b(?:is|are|was|were|be|been|being)$")
 _STATE = re.compile(r"located|based|headquartered|known|situated|named|owned|run|set|from|found")
 
 

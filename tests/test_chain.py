@@ -102,6 +102,8 @@ def test_a_grandparent_is_a_parents_parent():
      ("What is the country Signmark is from?", "What currency predated the Euro in {}?")),
     ("Who are the candidates for governor in the state the Battle of Mine Creek was fought?",
      ("What is the state the Battle of Mine Creek was fought?", "Who are the candidates for governor in {}?")),
+    ("Which county is the city the Detroit Tigers are based in the seat of?",
+     ("What is the city the Detroit Tigers are based in?", "Which county is {} the seat of?")),
     ("What kind of plane dropped the bomb on Akinoshu Kenji's birthplace?",
      ("What is the birthplace of Akinoshu Kenji?", "What kind of plane dropped the bomb on {}?")),
     ("Of what church is the Diocese of the birthplace of Meehan Bonnar?",
@@ -113,7 +115,7 @@ def test_a_grandparent_is_a_parents_parent():
     ("When did the city where the next winter Olympics will be held fall?",
      ("What is the city where the next winter Olympics will be held?", "When did {} fall?")),
 ], ids=["comma", "at-the-end", "which", "who", "between-commas", "closing-verb", "comma-in-a-name", "asked-by-a-verb",
-        "the-holder-after-a-modifier", "no-where", "no-where-the", "owner-attribute", "the-attribute-of", "owner-role",
+        "the-holder-after-a-modifier", "no-where", "no-where-the", "no-where-then-more", "owner-attribute", "the-attribute-of", "owner-role",
         "its-verb-last", "its-verb-last-where"])
 def test_a_thing_told_by_a_clause_or_an_attribute_is_asked_for_first(question, parsed):
     assert asked(question) == parsed
@@ -171,8 +173,10 @@ def test_a_country_through_a_performer_is_three_hops():
       "The Hanna-Barbera animated sitcom {} originally premiered on which date?")),
     ("The soundtrack from the film \"Natural Born Killers\" was produced by a man born in what year?",
      ("The soundtrack from the film \"Natural Born Killers\" was produced by which man?", "The man {} was born in what year?")),
+    ("Will Smith starred in a film directed by a man born in what year?",
+     ("Will Smith starred in which film?", "The film {} was directed by a man born in what year?")),
 ], ids=["participle", "located", "words-before-the-subject", "that", "which-twice", "whose", "from", "an-adjective-in-ed",
-        "a-name-then-a-bridge"])
+        "a-name-then-a-bridge", "the-outer-thing-first"])
 def test_a_thing_told_by_what_the_question_says_of_it_is_asked_for_first(question, parsed):
     assert asked(question) == parsed
 
@@ -187,6 +191,14 @@ def test_a_thing_told_by_what_the_question_says_of_it_is_asked_for_first(questio
 ])
 def test_a_question_that_asks_first_or_of_its_own_subject_is_not_a_bridge(question):
     assert asked(question) is None
+
+
+def test_a_bridge_in_a_bridge_is_a_third_hop():
+    question = "Will Smith starred in a film directed by a man born in what year?"
+    found = [Finding("Will Smith starred in which film?", "Hancock [1]")]
+    assert missing(question, found) == ["The film Hancock was directed by which man?"]
+    found.append(Finding("The film Hancock was directed by which man?", "Peter Berg [2]"))
+    assert missing(question, found) == ["The man Peter Berg was born in what year?"]
 
 
 def test_a_bridge_is_the_thing_then_the_rest_asked_of_it_then_its_answer():
