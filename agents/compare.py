@@ -36,6 +36,7 @@ class Finding:
     question: str
     answer: str
     depends_on: tuple[int, ...] = ()
+    passages: tuple[tuple[str, str], ...] = ()  # (title, text) of each passage its searcher read
 
     @property
     def said(self) -> str:

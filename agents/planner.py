@@ -16,7 +16,7 @@ from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
-from agents import chain, compare, prompts, same
+from agents import both, chain, compare, prompts, same
 from agents.citations import Verifier, adds_to, grounded, lexical_support, renumber, strip_markers
 from agents.events import AnswerDelta, PlanUpdated, SubAnswer
 from agents.plan import NodeStatus, PlanNode
@@ -237,21 +237,22 @@ def _findings(nodes: dict[str, PlanNode]) -> tuple[list[PlanNode], list[compare.
     """The answered sub-questions, and each as a `compare.Finding`."""
     answered = {key: n for key, n in nodes.items() if n.status is NodeStatus.ANSWERED}
     position = {key: i for i, key in enumerate(answered)}
-    return list(answered.values()), [compare.Finding(n.question, n.answer, tuple(position[d] for d in n.depends_on if d in position))
-                                     for n in answered.values()]
+    return list(answered.values()), [compare.Finding(n.question, n.answer, tuple(position[d] for d in n.depends_on if d in position),
+                                                     tuple((c.title, c.text) for c in n.chunks)) for n in answered.values()]
 
 
 def known_plan(question: str, nodes: dict[str, PlanNode]) -> prompts.PlanStep | None:
     """The next step of a comparison that plans itself: by date (`compare.missing`), each option's
     date, through what the question compares by ("Who is the director of Jaws?", then "When was
     Steven Spielberg born?"); whether two share a country or place (`same.missing`), each one's
-    country; a question through a role or a relation (`chain.missing`: "Where was the director of
+    country; whether two are both of a kind (`both.missing`: "Are A and B both board games?"), each
+    asked alone; a question through a role or a relation (`chain.missing`: "Where was the director of
     film Jaws born?", "When did X's father die?"), its holder, then the question asked of them.
     Finished once all is answered. None
     for any other question: the model plans it. A small model stops such a plan one step short, at
     the directors, and then guesses."""
     findings = _findings(nodes)[1]
-    needed = next((n for plans in (compare, same, chain) if (n := plans.missing(question, findings)) is not None), None)
+    needed = next((n for plans in (compare, same, both, chain) if (n := plans.missing(question, findings)) is not None), None)
     if needed is None:
         return None
     return prompts.PlanStep(sub_questions=[prompts.SubQuestion(question=q) for q in needed if len(q) <= 200], finish=not needed)
@@ -261,11 +262,12 @@ def by_findings(question: str, nodes: dict[str, PlanNode], number_of: dict[int, 
     """The short answer of a comparison the findings settle, citing the passages behind it: by date
     ("Who was born first, A or B?", `agents.compare`), the option picked, citing the passages that
     name it; by country or place ("Are A and B of the same nationality?", `agents.same`), yes or no,
-    citing the passages that give each one's; through a role or a relation ("Where was the director
+    citing the passages that give each one's; whether both are of a kind (`agents.both`), no if
+    either is, yes if both are; through a role or a relation ("Where was the director
     of film Jaws born?", `agents.chain`), what the question asked of the director found. None when the findings
     do not settle it."""
     found, findings = _findings(nodes)
-    decided = compare.decide(question, findings) or same.decide(question, findings) or chain.decide(question, findings)
+    decided = next((d for plans in (compare, same, both, chain) if (d := plans.decide(question, findings))), None)
     if decided is None:
         return None
     answer, behind = decided

@@ -55,6 +55,9 @@ VARIANTS = {
     "no chain answer": {"agents.chain.decide": lambda question, findings: None},
     "no self-planned chain": {"agents.chain.missing": lambda question, findings: None,
                               "agents.chain.decide": lambda question, findings: None},
+    # "Are A and B both board games?": each asked alone, and no if either is no (agents.both)
+    "no self-planned both": {"agents.both.missing": lambda question, findings: None,
+                             "agents.both.decide": lambda question, findings: None},
 }
 # Measured and deleted since, for not earning their keep (README, "Evaluation"): at commit 1b4ee08
 # the searcher's first_sentence, ground (extract() in place of an ungrounded answer) and cite_best;
@@ -62,7 +65,7 @@ VARIANTS = {
 # ("White Rabbit (Film)") put back into a sub-question that dropped it (agents.chain asks those itself);
 # at b0c7edc the subject check's second answer kept out when it only names the subject back ("The euro").
 DEEP_ONLY = {"no on_topic (plan filter)", "no date comparison", "no self-planned comparison", "no same-country decision",
-             "no same-country comparison", "no chain answer", "no self-planned chain"}
+             "no same-country comparison", "no chain answer", "no self-planned chain", "no self-planned both"}
 
 
 class Memo:

@@ -341,6 +341,18 @@ async def test_whether_two_directors_share_a_country_plans_itself_and_the_countr
     assert out["short"] == "Yes"
 
 
+async def test_whether_two_are_both_of_a_kind_asks_each_alone_and_the_answers_decide(deps):
+    """"Are A and B both film directors?": each asked alone, without the model planning, and yes
+    only as both answers say yes (a small model asked of both at once says yes where one is not)."""
+    make, _ = deps
+    question = "Are Christopher Nolan and Sathish Kalathil both film directors?"
+    said = {"Is Christopher Nolan a film director?": "Yes [1]", "Is Sathish Kalathil a film director?": "Yes [1]"}
+
+    out = await build_planner(make(ScriptedChat(self_planned(said, "No [1]")))).ainvoke(start(question))
+    assert [n.question for n in out["nodes"].values()] == list(said)
+    assert out["short"] == "Yes"
+
+
 async def test_a_question_through_a_role_plans_the_holder_then_the_question_asked_of_them(deps):
     """"Where was the director of film The Prestige (Film) born?": who directed it (the film named as
     the user named it), then where that person was born, without the model planning (a small model
