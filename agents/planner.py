@@ -71,8 +71,8 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
             return {"stopped": stopped}
         done = [(int(k[1:]), n.question, n.answer) for k, n in nodes.items() if n.status is NodeStatus.ANSWERED]
         step = known_plan(state["question"], nodes)
-        subs = step.sub_questions if step else None  # sleuth's own plan: not the model's, so not filtered
-        if step is None:
+        subs = step.sub_questions if step else []
+        if step is None:  # the model plans: what it copies from its examples or strays into is dropped
             step = await deps.chat.complete(prompts.plan(state["question"], state.get("history", []), done, state["today"]),
                                             schema=prompts.PlanStep, max_tokens=200)
             subs = on_topic(step.sub_questions, state["question"], done)
@@ -241,6 +241,10 @@ def _findings(nodes: dict[str, PlanNode]) -> tuple[list[PlanNode], list[compare.
                                                      tuple((c.title, c.text) for c in n.chunks)) for n in answered.values()]
 
 
+# The questions that plan themselves and that their findings decide, the first that takes a question
+SELF_PLANNED = (compare, same, both, chain)
+
+
 def known_plan(question: str, nodes: dict[str, PlanNode]) -> prompts.PlanStep | None:
     """The next step of a comparison that plans itself: by date (`compare.missing`), each option's
     date, through what the question compares by ("Who is the director of Jaws?", then "When was
@@ -252,7 +256,7 @@ def known_plan(question: str, nodes: dict[str, PlanNode]) -> prompts.PlanStep | 
     for any other question: the model plans it. A small model stops such a plan one step short, at
     the directors, and then guesses."""
     findings = _findings(nodes)[1]
-    needed = next((n for plans in (compare, same, both, chain) if (n := plans.missing(question, findings)) is not None), None)
+    needed = next((n for plans in SELF_PLANNED if (n := plans.missing(question, findings)) is not None), None)
     if needed is None:
         return None
     return prompts.PlanStep(sub_questions=[prompts.SubQuestion(question=q) for q in needed if len(q) <= 200], finish=not needed)
@@ -267,7 +271,7 @@ def by_findings(question: str, nodes: dict[str, PlanNode], number_of: dict[int, 
     of film Jaws born?", `agents.chain`), what the question asked of the director found. None when the findings
     do not settle it."""
     found, findings = _findings(nodes)
-    decided = next((d for plans in (compare, same, both, chain) if (d := plans.decide(question, findings))), None)
+    decided = next((d for plans in SELF_PLANNED if (d := plans.decide(question, findings))), None)
     if decided is None:
         return None
     answer, behind = decided
