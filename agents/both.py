@@ -18,8 +18,8 @@ from tools.text import content_words
 
 _AFTER = re.compile(r"(Are|Were) (.+?) and (.+?),? both (.+)")  # "Are A and B both C"
 _KIND = re.compile(r"(Are|Were) both (?:the )?[a-z]+, (.+?) and (.+?), (.+)")  # "Are both magazines, A and B, C"
-_BEFORE = re.compile(r"(Are|Were) both (.+?) and ([^\sa-z]\S*(?: [^\sa-z]\S*)*) ([a-z].*)")  # "Are both A and B c": B's words
-# capitalised, c's first not
+# "Are both A and B c": B's words capitalised, the kind's first word not
+_BEFORE = re.compile(r"(Are|Were) both (.+?) and ([^\sa-z]\S*(?: [^\sa-z]\S*)*) ([a-z].*)")
 _HEAD = re.compile(r"(.*?)((?:(?:^| )(?:of|from|in|for|by|with|at|on|to)\b.*)?)")  # "members" | " of the Bee Gees"
 
 

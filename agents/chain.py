@@ -1,9 +1,10 @@
 """A question through a role: "Where was the director of film Jaws born?" plans itself, and so does
 one through a relation ("Where was the father of X born?", "When did X's mother die?", "Who is
-X's paternal grandmother?", the mother of X's father; a father-in-law, the spouse's father), an attribute ("X's birthplace", "the country
-of X") or a thing told by a clause ("the country where X is located", "the association which
-published Y", "the country Signmark is from"), or by what the question says of it ("Kate Ramsay is a
-character from an Australian soap opera created by who?": the soap opera, then who created it).
+X's paternal grandmother?", the mother of X's father; a father-in-law, the spouse's father), an
+attribute ("X's birthplace", "the country of X") or a thing told by a clause ("the country where X
+is located", "the association which published Y", "the country Signmark is from"), or by what the
+question says of it ("Kate Ramsay is a character from an Australian soap opera created by who?":
+the soap opera, then who created it).
 
 First who or what that is ("Who is the director of Jaws?"), then the question asked of it ("Where
 was Steven Spielberg born?"): the question with its answer in place of "the director of film Jaws",
