@@ -69,6 +69,18 @@ def adds_to(sentence: str, question: str) -> bool:
     return 2 * len({w[:5] for w in said}) < len(asked)
 
 
+def repeats(answer: str, question: str) -> bool:
+    """Whether a short answer is only something the question names, word for word ("Who did Paul
+    Gross have a child with?": "Paul Gross"), not one of the options it offers nor a part of its
+    "(... song)" that tells one page from another ("Damage (Pharoahe Monch Song)"). "John II, Duke
+    of Cleves" does not repeat "John III, Duke of Cleves": a name is compared whole."""
+    said = " ".join(re.sub(r"^the\s+", "", strip_markers(answer).lower()).rstrip(".").split())
+    if not said or options(question) or re.search(r"\b(?:or|between)\b", question):
+        return False
+    asked = " ".join(re.sub(r"\(.*?\)", " ", question).lower().split())
+    return re.search(rf"(?<![\w-]){re.escape(said)}(?![\w-])", asked) is not None
+
+
 def grounded(sentence: str, source: str, threshold: float = 0.5) -> bool:
     """At least `threshold` of the sentence's content words (markers aside) occur in `source`.
     A small model otherwise writes its few-shot example's words instead of the passages'."""

@@ -7,7 +7,8 @@ A sub-question that comes with its queries is searched as they are; one without 
 queries by the model. The answer is
 short (a name, a date, yes or no), cited, with the passage sentence that supports it as evidence;
 one that cites no passage about what the question names (another film's date) is asked again of the
-passages that are (`about_subject`).
+passages that are (`about_subject`); one that only repeats what the question names is asked again,
+the model told so (`repeats`).
 Queries are searched in parallel and pages read concurrently; the answer cites the recalled chunks
 as [1], [2], ... in the order they were given to the model.
 """
@@ -21,7 +22,7 @@ from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 
 from agents import prompts
-from agents.citations import renumber
+from agents.citations import renumber, repeats, strip_markers
 from agents.events import PageRead, SearchStarted
 from agents.llm import ChatModel, StructuredOutputError
 from agents.reader import Reader
@@ -215,8 +216,8 @@ def build_searcher(deps: SearcherDeps):
         read = content_words(" ".join([state["question"], *state.get("context", []),
                                        *(f"{c.title} {c.text}" for c in chunks)]))
 
-        async def ask(given: list[Chunk]) -> str:
-            text = (await deps.chat.complete(prompts.answer(state["question"], given, state.get("context", [])),
+        async def ask(given: list[Chunk], *known: str) -> str:
+            text = (await deps.chat.complete(prompts.answer(state["question"], given, [*state.get("context", []), *known]),
                                              max_tokens=48, stop=["\n"])).strip()
             text = defang(text, marker="")  # what a model wrote after reading pages is untrusted too
             return "" if prompts.borrowed(text, read) else renumber(text, [c.id for c in given], {c.id: i for i, c in enumerate(chunks, 1)})
@@ -227,6 +228,11 @@ def build_searcher(deps: SearcherDeps):
             # the answer rests on passages about something else (another film's release date): asked
             # again of the passages that name what the sub-question is about
             text = await ask([chunks[i - 1] for i in about]) or text
+        if text and repeats(text, state["question"]):
+            # only what the question names ("Who did Paul Gross have a child with?": "Paul Gross"):
+            # asked again, told so; the first answer stays if the second repeats too
+            again = await ask(chunks, prompts.REPEATED.format(strip_markers(text)))
+            text = again if again and not repeats(again, state["question"]) else text
         if not text:
             return {"chunks": chunks, "found": False, "answer": NOTHING_FOUND}
         return {"chunks": chunks, "found": True, "answer": text, "evidence": evidence(text, state["question"], chunks)}

@@ -51,6 +51,8 @@ VARIANTS = {
     "no subject check": {"agents.searcher.about_subject": lambda question, chunks: []},
     # ... and the page a question names by its full title ("Sabotage (1936 Film)") is that subject
     "no title match": {"agents.searcher.titled": lambda question, chunks: set()},
+    # ... and one that only repeats what the question names ("Paul Gross" for whom Paul Gross had a child with) is asked again, told so
+    "no repeat check": {"agents.searcher.repeats": lambda answer, question: False},
     # "Where was the director of film Jaws born?": the director, then where he was born (agents.chain)
     "no chain answer": {"agents.chain.decide": lambda question, findings: None},
     "no self-planned chain": {"agents.chain.missing": lambda question, findings: None,

@@ -1,6 +1,8 @@
 """Citations: renumbered into one list, invented ones removed, unsupported ones flagged."""
 
-from agents.citations import lexical_support, renumber, verify
+import pytest
+
+from agents.citations import lexical_support, renumber, repeats, verify
 from memory import Chunk
 
 
@@ -75,3 +77,18 @@ def test_a_yes_no_question_gets_a_yes_no_example():
     assert "Yes [1] [2]" in shown and "The Sazerac Company [2]" not in shown
     shown = "\n".join(m["content"] for m in prompts.answer("Who made Medici?", [], []))
     assert "The Sazerac Company [2]" in shown and "Yes [1] [2]" not in shown
+
+
+@pytest.mark.parametrize("answer, question, repeated", [
+    ("Paul Gross [2]", "Who did Paul Gross have a child with?", True),
+    ("The Miscellany News [1]", "What is the company that published The Miscellany News?", True),
+    ("Hermann II, Landgrave of Hesse [1]", "Who is the father of Hermann Ii, Landgrave Of Hesse?", True),
+    ("Martha Burns [1]", "Who did Paul Gross have a child with?", False),
+    ("John II, Duke of Cleves [1]", "Who is the father of John Iii, Duke Of Cleves?", False),  # a name, whole
+    ("Édouard Perrault", "Who is the father of Joseph-Édouard Perrault?", False),
+    ("Pharoahe Monch [2]", "Who is the performer of Damage (Pharoahe Monch Song)?", False),  # "(... song)" tells pages apart
+    ("The Exies [1]", "Which band was formed first The Exies or Circus Diablo ?", False),  # an option offered
+    ("Irwin Shaw [1]", "Which writer has had a more diverse career between Scottish author and Irwin Shaw?", False),
+], ids=["name", "title", "title-case", "answer", "numeral", "hyphen", "parenthesis", "option", "between"])
+def test_an_answer_that_only_repeats_what_the_question_names(answer, question, repeated):
+    assert repeats(answer, question) is repeated

@@ -299,3 +299,26 @@ async def test_a_question_naming_a_page_by_its_full_title_is_about_that_page_not
     assert about_subject(question, out["chunks"]) == sorted(titles.index(t) + 1 for t in ("Sabotage (1936 film)", "Alfred Hitchcock"))
     assert out["answer"] == f"Alfred Hitchcock [{titles.index('Sabotage (1936 film)') + 1}]"
     assert about_subject("Who is the director of Sabotage?", out["chunks"]) == [1, 2, 3]  # no title named: by its names
+
+
+@pytest.mark.parametrize("again, expected", [("The Sazerac Company [1]", "The Sazerac Company [1]"),
+                                             ("Kentucky Tavern [1]", "Kentucky Tavern [1]")],
+                         ids=["reads-on", "repeats-again"])
+async def test_an_answer_that_only_repeats_the_question_is_asked_again_told_so(setup, again, expected):
+    """"Which company produces Kentucky Tavern?" answered "Kentucky Tavern" is asked once more, the
+    model told that Kentucky Tavern is what the question asks about; a second answer that repeats
+    too leaves the first, and a question offering options is not asked again."""
+    index, memory, reader = setup
+
+    def repeating(messages, schema):
+        return again if "Known: Kentucky Tavern is what the question asks about" in messages[-1].content else "Kentucky Tavern [1]"
+
+    chat = ScriptedChat(repeating)
+    out = await build_searcher(deps(chat, index, reader, memory)).ainvoke(
+        {"question": "Which company produces Kentucky Tavern?", "queries": ["Kentucky Tavern"], "today": "2026-11-28", "run_id": "run"})
+    assert out["answer"] == expected and len(chat.requests) == 2
+    offered = ScriptedChat(repeating)
+    out = await build_searcher(deps(offered, index, reader, memory)).ainvoke(
+        {"question": "Which is older, Kentucky Tavern or Four Roses?", "queries": ["Kentucky Tavern"], "today": "2026-11-28",
+         "run_id": "run"})
+    assert out["answer"] == "Kentucky Tavern [1]" and len(offered.requests) == 1
