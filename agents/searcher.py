@@ -3,12 +3,12 @@
 rewrite -> search -> select -> read -> recall -> answer, as a LangGraph graph whose nodes are
 plain functions of its state; recall goes back to read while the evidence budget is not filled and
 hits are left (short pages: a corpus of paragraphs), so that the budget is read, not left empty.
-A sub-question that comes with its queries is searched as they are; one without (it needs earlier answers, its `context`, but does not name them) is rewritten into
-queries by the model. The answer is
-short (a name, a date, yes or no), cited, with the passage sentence that supports it as evidence;
-one that cites no passage about what the question names (another film's date) is asked again of the
-passages that are (`about_subject`); one that only repeats what the question names is asked again,
-the model told so (`repeats`).
+A sub-question that comes with its queries is searched as they are; one without (it needs earlier
+answers, its `context`, but does not name them) is rewritten into queries by the model. The answer
+is short (a name, a date, yes or no), cited, with the passage sentence that supports it as
+evidence. One that rests on no passage about what the question names (another film's date,
+whichever passage it cites: `holding`) is asked again of the passages that are (`about_subject`);
+one that only repeats what the question names is asked again, the model told so (`repeats`).
 Queries are searched in parallel and pages read concurrently; the answer cites the recalled chunks
 as [1], [2], ... in the order they were given to the model.
 """
@@ -22,7 +22,7 @@ from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 
 from agents import prompts
-from agents.citations import renumber, repeats, strip_markers
+from agents.citations import lexical_support, renumber, repeats, strip_markers
 from agents.events import PageRead, SearchStarted
 from agents.llm import ChatModel, StructuredOutputError
 from agents.reader import Reader
@@ -143,6 +143,17 @@ def about_subject(question: str, chunks: list[Chunk]) -> list[int]:
     return [i for i, c in enumerate(chunks, 1) if c.id in naming or named(c.title)]
 
 
+def holding(answer: str, chunks: list[Chunk]) -> set[int]:
+    """The passages (numbered from 1) an answer rests on: those it cites that hold its words
+    (`lexical_support`), else those that do, else those it cites. A small model cites one passage
+    and takes a date from another ("When was Frank Borzage born?": Frank Lloyd's birth date, citing
+    Borzage's page)."""
+    cited = {int(n) for n in MARKER.findall(answer) if 1 <= int(n) <= len(chunks)}
+    said = MARKER.sub(" ", answer)
+    return ({i for i in cited if lexical_support(said, chunks[i - 1])}
+            or {i for i, c in enumerate(chunks, 1) if lexical_support(said, c)} or cited)
+
+
 def build_searcher(deps: SearcherDeps):
     async def rewrite(state: SearcherState) -> SearcherState:
         if state.get("queries"):  # queries given (a sub-question that names what it asks): searched as they are
@@ -223,8 +234,8 @@ def build_searcher(deps: SearcherDeps):
             return "" if prompts.borrowed(text, read) else renumber(text, [c.id for c in given], {c.id: i for i, c in enumerate(chunks, 1)})
 
         text = await ask(chunks)
-        cited = {int(n) for n in MARKER.findall(text)}
-        if cited and (about := about_subject(state["question"], chunks)) and len(about) < len(chunks) and not cited & set(about):
+        source = holding(text, chunks)
+        if source and (about := about_subject(state["question"], chunks)) and len(about) < len(chunks) and not source & set(about):
             # the answer rests on passages about something else (another film's release date): asked
             # again of the passages that name what the sub-question is about
             text = await ask([chunks[i - 1] for i in about]) or text

@@ -31,6 +31,7 @@ from agents.llm.base import as_messages  # noqa: E402
 from agents.session import open_chat  # noqa: E402
 from agents.untrusted import instructions  # noqa: E402
 from tools.search import LocalIndex  # noqa: E402
+from tools.text import MARKER  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "bench"
 
@@ -49,6 +50,9 @@ VARIANTS = {
                                    "agents.same.missing": lambda question, findings: None},
     # a sub-answer citing no passage that names its subject is asked again of those that do
     "no subject check": {"agents.searcher.about_subject": lambda question, chunks: []},
+    # ... judged by the passages that hold the answer's words, not by the one it cites ("Frank Lloyd"'s birth date citing Borzage's page)
+    "no source check": {"agents.searcher.holding": lambda answer, chunks:
+                        {int(n) for n in MARKER.findall(answer)}},
     # ... and the page a question names by its full title ("Sabotage (1936 Film)") is that subject
     "no title match": {"agents.searcher.titled": lambda question, chunks: set()},
     # ... and one that only repeats what the question names ("Paul Gross" for whom Paul Gross had a child with) is asked again, told so

@@ -64,7 +64,8 @@ def test_eval_scores_three_modes_writes_its_reports_and_resumes(sleuth, tmp_path
     assert all(r["evidence_in_prompt"] is not None for r in results if r["mode"] != "direct")
     summary = json.loads((out / "summary.json").read_text())
     assert list(summary) == ["direct", "rag", "deep"] and summary["rag"]["all"]["questions"] == 3
-    assert summary["deep"]["all"]["llm_calls"] > summary["rag"]["all"]["llm_calls"] == 1
+    # rag answers once, and once more where the stub's answer only repeats the question ("Christopher Nolan [1].")
+    assert summary["deep"]["all"]["llm_calls"] > summary["rag"]["all"]["llm_calls"] == round(5 / 3, 4)
     assert "| deep | 3 |" in first.stdout and (out / "summary.md").read_text() == first.stdout
     assert (out / "modes.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -273,6 +273,34 @@ async def test_an_answer_from_a_passage_about_something_else_is_asked_again_of_t
     assert about_subject("When was he born?", out["chunks"]) == []  # a question that names nothing is not checked
 
 
+async def test_an_answer_citing_its_subjects_page_with_another_pages_date_is_asked_again(setup):
+    """"2006 [n]" citing The Dark Knight Rises's own page, which does not say 2006 (The Prestige's
+    does): the answer rests on the other film's page whatever it cites, so it is asked again of the
+    passages about The Dark Knight Rises."""
+    index, memory, reader = setup
+
+    def miscited(messages, schema):
+        if schema is Queries:
+            return Queries(queries=["The Dark Knight Rises film"])
+        shown = messages[-1].content
+        own = re.search(r"\[(\d+)\] The Dark Knight Rises:", shown)
+        return f"{'2006' if 'The Prestige (film):' in shown else '2012'} [{own[1]}]"
+
+    class Films(Everything):  # the three pages, the other film's first
+        async def search(self, query, *, max_results=10, recency=None):
+            hits = await super().search(query, max_results=len(DOCS))
+            order = ["The Prestige (film)", "The Dark Knight Rises", "Christopher Nolan"]
+            return sorted([h for h in hits if h.title in order], key=lambda h: order.index(h.title))
+
+    chat = ScriptedChat(miscited)
+    out = await build_searcher(deps(chat, Films(), reader, memory)).ainvoke(
+        {"question": "Which year is The Dark Knight Rises film from?", "queries": ["The Dark Knight Rises film"],
+         "today": "2026-11-28", "run_id": "run"})
+    titles = [c.title for c in out["chunks"]]
+    assert len([r for r in chat.requests if r.schema is None]) == 2
+    assert out["answer"] == f"2012 [{titles.index('The Dark Knight Rises') + 1}]"
+
+
 async def test_a_question_naming_a_page_by_its_full_title_is_about_that_page_not_another_of_the_name(setup, tmp_path):
     """"Who is the director of Sabotage (1936 Film)?" answered from David Ayer's page (he directed the
     2014 Sabotage) is asked again of the page titled "Sabotage (1936 film)" and the pages it names
