@@ -53,6 +53,12 @@ VARIANTS = {
     # ... judged by the passages that hold the answer's words, not by the one it cites ("Frank Lloyd"'s birth date citing Borzage's page)
     "no source check": {"agents.searcher.holding": lambda answer, chunks:
                         {int(n) for n in MARKER.findall(answer)}},
+    # ... an answer of the wrong kind ("April 19, 1978" for where) is asked again, told what kind the question wants
+    "no kind check": {"agents.prompts.off_kind": lambda answer, question: None},
+    # ... the passages about what the question names are shown first
+    "no subject first": {"agents.searcher.subject_first": lambda question, chunks: chunks},
+    # ... an answer saying there is none ("None [4]") is no answer
+    "no none check": {"agents.prompts.no_answer": lambda answer: False},
     # ... and the page a question names by its full title ("Sabotage (1936 Film)") is that subject
     "no title match": {"agents.searcher.titled": lambda question, chunks: set()},
     # ... and one that only repeats what the question names ("Paul Gross" for whom Paul Gross had a child with) is asked again, told so
