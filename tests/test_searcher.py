@@ -45,6 +45,13 @@ class Everything:  # a backend that finds every document of the sample corpus, a
                 for i, d in enumerate(DOCS[:max_results])]
 
 
+class ThreeFilms(Everything):  # The Prestige's page first, then The Dark Knight Rises's, then Christopher Nolan's
+    async def search(self, query, *, max_results=10, recency=None):
+        hits = await super().search(query, max_results=len(DOCS))
+        order = ["The Prestige (film)", "The Dark Knight Rises", "Christopher Nolan"]
+        return sorted([h for h in hits if h.title in order], key=lambda h: order.index(h.title))
+
+
 class InOrder:  # a backend that finds the given pages, in the given order, whatever is asked
     name = "stub"
 
@@ -249,30 +256,27 @@ def test_the_evidence_is_the_whole_sentence(answer, question, sentence):
     assert evidence(answer, question, [chunk]) == sentence
 
 
-async def test_an_answer_from_a_passage_about_something_else_is_asked_again_of_those_about_its_subject(setup):
-    """"Which year is The Dark Knight Rises film from?" answered from The Prestige's page ("2006") is
-    asked again of the passages that name The Dark Knight Rises and of the pages they name
-    (Christopher Nolan's); the answer then cites its own film's page, numbered as the searcher read it."""
+@pytest.mark.parametrize("citing", ["The Prestige \\(film\\)", "The Dark Knight Rises"], ids=["other-page", "own-page"])
+async def test_an_answer_from_a_passage_about_something_else_is_asked_again_of_those_about_its_subject(setup, citing):
+    """"Which year is The Dark Knight Rises film from?" answered "2006" from The Prestige's page,
+    citing that page or the film's own (which does not say 2006: the answer rests on the other page
+    whatever it cites, `holding`), is asked again of the passages that name The Dark Knight Rises and
+    of the pages they name (Christopher Nolan's); the answer then cites its own film's page, numbered
+    as the searcher read it."""
     index, memory, reader = setup
 
     def wrong_film_first(messages, schema):
         if schema is Queries:
             return Queries(queries=["The Dark Knight Rises film"])
         shown = messages[-1].content
-        prestige = re.search(r"\[(\d+)\] The Prestige \(film\):", shown)
-        if prestige:
-            return f"2006 [{prestige[1]}]"
+        if cited := re.search(rf"\[(\d+)\] {citing}:", shown):
+            if "The Prestige (film):" in shown:
+                return f"2006 [{cited[1]}]"
         own = re.search(r"\[(\d+)\] The Dark Knight Rises:", shown)
         return f"2012 [{own[1]}]"
 
-    class Films(Everything):  # the three pages, the other film's first
-        async def search(self, query, *, max_results=10, recency=None):
-            hits = await super().search(query, max_results=len(DOCS))
-            order = ["The Prestige (film)", "The Dark Knight Rises", "Christopher Nolan"]
-            return sorted([h for h in hits if h.title in order], key=lambda h: order.index(h.title))
-
     chat = ScriptedChat(wrong_film_first)
-    out = await build_searcher(deps(chat, Films(), reader, memory)).ainvoke(
+    out = await build_searcher(deps(chat, ThreeFilms(), reader, memory)).ainvoke(
         {"question": "Which year is The Dark Knight Rises film from?", "queries": ["The Dark Knight Rises film"],
          "today": "2026-11-28", "run_id": "run"})
     titles = [c.title for c in out["chunks"]]
@@ -281,34 +285,6 @@ async def test_an_answer_from_a_passage_about_something_else_is_asked_again_of_t
     assert len(asked) == 2 and "Christopher Nolan:" in asked[1] and "The Prestige (film):" not in asked[1]
     assert out["answer"] == f"2012 [{titles.index('The Dark Knight Rises') + 1}]"
     assert about_subject("When was he born?", out["chunks"]) == []  # a question that names nothing is not checked
-
-
-async def test_an_answer_citing_its_subjects_page_with_another_pages_date_is_asked_again(setup):
-    """"2006 [n]" citing The Dark Knight Rises's own page, which does not say 2006 (The Prestige's
-    does): the answer rests on the other film's page whatever it cites, so it is asked again of the
-    passages about The Dark Knight Rises."""
-    index, memory, reader = setup
-
-    def miscited(messages, schema):
-        if schema is Queries:
-            return Queries(queries=["The Dark Knight Rises film"])
-        shown = messages[-1].content
-        own = re.search(r"\[(\d+)\] The Dark Knight Rises:", shown)
-        return f"{'2006' if 'The Prestige (film):' in shown else '2012'} [{own[1]}]"
-
-    class Films(Everything):  # the three pages, the other film's first
-        async def search(self, query, *, max_results=10, recency=None):
-            hits = await super().search(query, max_results=len(DOCS))
-            order = ["The Prestige (film)", "The Dark Knight Rises", "Christopher Nolan"]
-            return sorted([h for h in hits if h.title in order], key=lambda h: order.index(h.title))
-
-    chat = ScriptedChat(miscited)
-    out = await build_searcher(deps(chat, Films(), reader, memory)).ainvoke(
-        {"question": "Which year is The Dark Knight Rises film from?", "queries": ["The Dark Knight Rises film"],
-         "today": "2026-11-28", "run_id": "run"})
-    titles = [c.title for c in out["chunks"]]
-    assert len([r for r in chat.requests if r.schema is None]) == 2
-    assert out["answer"] == f"2012 [{titles.index('The Dark Knight Rises') + 1}]"
 
 
 async def test_a_question_naming_a_page_by_its_full_title_is_about_that_page_not_another_of_the_name(setup, tmp_path):
@@ -360,13 +336,6 @@ async def test_an_answer_that_only_repeats_the_question_is_asked_again_told_so(s
         {"question": "Which is older, Kentucky Tavern or Four Roses?", "queries": ["Kentucky Tavern"], "today": "2026-11-28",
          "run_id": "run"})
     assert out["answer"] == "Kentucky Tavern [1]" and len(offered.requests) == 1
-
-
-class ThreeFilms(Everything):  # The Prestige's page first, then The Dark Knight Rises's, then Christopher Nolan's
-    async def search(self, query, *, max_results=10, recency=None):
-        hits = await super().search(query, max_results=len(DOCS))
-        order = ["The Prestige (film)", "The Dark Knight Rises", "Christopher Nolan"]
-        return sorted([h for h in hits if h.title in order], key=lambda h: order.index(h.title))
 
 
 async def test_the_passages_about_what_the_question_names_are_shown_first(setup):
