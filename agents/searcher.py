@@ -17,6 +17,7 @@ as [1], [2], ... in the order they were given to the model.
 
 import asyncio
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypedDict
 
@@ -252,15 +253,15 @@ def build_searcher(deps: SearcherDeps):
             # the answer rests on passages about something else (another film's release date): asked
             # again of the passages that name what the sub-question is about
             text = await ask([chunks[i - 1] for i in about]) or text
-        if text and repeats(text, state["question"]):
-            # only what the question names ("Who did Paul Gross have a child with?": "Paul Gross"):
-            # asked again, told so; the first answer stays if the second repeats too
-            again = await ask(chunks, prompts.REPEATED.format(strip_markers(text)))
-            text = again if again and not repeats(again, state["question"]) else text
-        if text and (kind := prompts.off_kind(text, state["question"])):
-            # "Where was James Franco born?": "April 19, 1978": asked again, told what kind of answer it wants
-            again = await ask(chunks, prompts.ASKS_FOR[kind])
-            text = again if again and not prompts.off_kind(again, state["question"]) else text
+        async def told(first: str, known: str, wrong: Callable[[str, str], object]) -> str:
+            """Asked once more, told `known`; the first answer stays if the second is `wrong` too."""
+            again = await ask(chunks, known)
+            return again if again and not wrong(again, state["question"]) else first
+
+        if text and repeats(text, state["question"]):  # "Who did Paul Gross have a child with?": "Paul Gross"
+            text = await told(text, prompts.REPEATED.format(strip_markers(text)), repeats)
+        if text and (kind := prompts.off_kind(text, state["question"])):  # "Where was X born?": "April 19, 1978"
+            text = await told(text, prompts.ASKS_FOR[kind], prompts.off_kind)
         if not text:
             return {"chunks": chunks, "found": False, "answer": NOTHING_FOUND}
         return {"chunks": chunks, "found": True, "answer": text, "evidence": evidence(text, state["question"], chunks)}
