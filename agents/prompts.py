@@ -17,7 +17,7 @@ from agents.untrusted import defang
 from memory import Chunk
 from tools.text import content_words
 
-VERSION = 11  # 2: page text and findings defanged (agents.untrusted); 3: few-shot examples as earlier turns; 4: short answers; 5: yes/no examples for yes/no questions; 6: the final answer is the answer prompt over every sub-question's passages, the findings known; 7: plans from example turns (chains with #n, comparisons); 8: a comparison through a chain; 9: that example deleted (no gain measured); 10: an answer that repeats the question asked again, told so (`REPEATED`); 11: so is one of the wrong kind (`ASKS_FOR`)
+VERSION = 12  # 2: page text and findings defanged (agents.untrusted); 3: few-shot examples as earlier turns; 4: short answers; 5: yes/no examples for yes/no questions; 6: the final answer is the answer prompt over every sub-question's passages, the findings known; 7: plans from example turns (chains with #n, comparisons); 8: a comparison through a chain; 9: that example deleted (no gain measured); 10: an answer that repeats the question asked again, told so (`REPEATED`); 11: so was one of the wrong kind (`ASKS_FOR`); 12: that deleted (no gain measured)
 
 
 Query = Annotated[str, Field(min_length=1, max_length=200)]  # bounded, so constrained decoding must close it
@@ -133,27 +133,6 @@ def no_answer(answer: str) -> bool:
     """Whether a short answer says the passages give none ("None [4]", "Unknown."): a small model
     answers so rather than saying nothing, and "None" is then no more an answer than silence."""
     return _NO_ANSWER.fullmatch(answer.strip()) is not None
-
-
-_ASKS_WHERE = re.compile(r"^\s*where\b|\bplace of (?:birth|death|burial)\b|\bin (?:what|which) (?:city|town|country|state)\b", re.I)
-_ASKS_WHEN = re.compile(r"^\s*when\b|\b(?:what|which) year\b|\bdate of (?:birth|death)\b", re.I)
-_MONTHS = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December)\b")
-# Told to the model, as a known fact, when its answer was not of the kind the question asks for
-# ("Where was James Franco born?": "April 19, 1978"): asked again so, it answers in kind.
-ASKS_FOR = {"place": "The question asks where: its answer is a place.", "date": "The question asks when: its answer is a date."}
-
-
-def off_kind(answer: str, question: str) -> str | None:
-    """The kind a question asks for ("place", "date") when a short answer is not of it: a date for
-    where ("April 19, 1978"), no number for when ("Prince Lvov", "The 2022 Winter Olympics"). None when it
-    is, or the question asks for neither."""
-    said = re.sub(r"\s*\[\d+\]", "", answer)
-    if _ASKS_WHERE.search(question) and re.search(r"\b\d{3,4}\b", said) and not re.search(r"\b[A-Z]", _MONTHS.sub("", said)):
-        return "place"
-    if _ASKS_WHEN.search(question) and not _MONTHS.search(said) and not re.search(
-            r"\d|\b(?:century|centuries|decade|year|age|era|period|spring|summer|autumn|fall|winter)\b", said, re.I):
-        return "date"
-    return None
 
 
 class SubQuestion(BaseModel):

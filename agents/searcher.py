@@ -8,16 +8,14 @@ answers, its `context`, but does not name them) is rewritten into queries by the
 is short (a name, a date, yes or no), cited, with the passage sentence that supports it as
 evidence. One that rests on no passage about what the question names (another film's date,
 whichever passage it cites: `holding`) is asked again of the passages that are (`about_subject`);
-one that only repeats what the question names is asked again, the model told so (`repeats`), and so
-is one of the wrong kind ("April 19, 1978" for where: `prompts.off_kind`). The passages about what the
-question names are shown first (`subject_first`).
+one that only repeats what the question names is asked again, the model told so (`repeats`). The
+passages about what the question names are shown first (`subject_first`).
 Queries are searched in parallel and pages read concurrently; the answer cites the recalled chunks
 as [1], [2], ... in the order they were given to the model.
 """
 
 import asyncio
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypedDict
 
@@ -253,15 +251,11 @@ def build_searcher(deps: SearcherDeps):
             # the answer rests on passages about something else (another film's release date): asked
             # again of the passages that name what the sub-question is about
             text = await ask([chunks[i - 1] for i in about]) or text
-        async def told(first: str, known: str, wrong: Callable[[str, str], object]) -> str:
-            """Asked once more, told `known`; the first answer stays if the second is `wrong` too."""
-            again = await ask(chunks, known)
-            return again if again and not wrong(again, state["question"]) else first
-
-        if text and repeats(text, state["question"]):  # "Who did Paul Gross have a child with?": "Paul Gross"
-            text = await told(text, prompts.REPEATED.format(strip_markers(text)), repeats)
-        if text and (kind := prompts.off_kind(text, state["question"])):  # "Where was X born?": "April 19, 1978"
-            text = await told(text, prompts.ASKS_FOR[kind], prompts.off_kind)
+        if text and repeats(text, state["question"]):
+            # only what the question names ("Who did Paul Gross have a child with?": "Paul Gross"):
+            # asked again, told so; the first answer stays if the second repeats too
+            again = await ask(chunks, prompts.REPEATED.format(strip_markers(text)))
+            text = again if again and not repeats(again, state["question"]) else text
         if not text:
             return {"chunks": chunks, "found": False, "answer": NOTHING_FOUND}
         return {"chunks": chunks, "found": True, "answer": text, "evidence": evidence(text, state["question"], chunks)}

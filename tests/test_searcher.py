@@ -349,23 +349,3 @@ async def test_the_passages_about_what_the_question_names_are_shown_first(setup)
     shown = re.findall(r"^\[\d+\] (.+?):", chat.requests[0].messages[-1].content, re.M)
     assert list(dict.fromkeys(shown)) == ["The Dark Knight Rises", "Christopher Nolan", "The Prestige (film)"]
     assert [c.title for c in out["chunks"]] == shown and out["answer"] == "2012 [1]"
-
-
-@pytest.mark.parametrize("question, first, told, expected", [
-    ("Where was Christopher Nolan born?", "30 July 1970 [1]", "London [1]", "London [1]"),
-    ("When was The Dark Knight Rises released?", "Christopher Nolan [1]", "2012 [1]", "2012 [1]"),
-    ("When was The Dark Knight Rises released?", "Christopher Nolan [1]", "Jonathan Nolan [1]", "Christopher Nolan [1]"),
-    ("When was Christopher Nolan born?", "30 July 1970 [1]", "-", "30 July 1970 [1]"),
-], ids=["date-for-where", "name-for-when", "wrong-kind-again", "in-kind"])
-async def test_an_answer_of_the_wrong_kind_is_asked_again_told_what_kind(setup, question, first, told, expected):
-    """A date for where, a name for when: asked once more, told what the question asks for; a second
-    answer of the wrong kind too leaves the first, and an answer in kind is not asked again."""
-    index, memory, reader = setup
-
-    def reply(messages, schema):
-        return told if "Known: The question asks" in messages[-1].content else first
-
-    chat = ScriptedChat(reply)
-    out = await build_searcher(deps(chat, ThreeFilms(), reader, memory)).ainvoke(
-        {"question": question, "queries": ["Christopher Nolan"], "today": "2026-11-28", "run_id": "run"})
-    assert out["answer"] == expected and len(chat.requests) == (1 if told == "-" else 2)
