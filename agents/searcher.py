@@ -8,8 +8,7 @@ answers, its `context`, but does not name them) is rewritten into queries by the
 is short (a name, a date, yes or no), cited, with the passage sentence that supports it as
 evidence. One that rests on no passage about what the question names (another film's date,
 whichever passage it cites: `holding`) is asked again of the passages that are (`about_subject`);
-one that only repeats what the question names is asked again, the model told so (`repeats`). The
-passages about what the question names are shown first (`subject_first`).
+one that only repeats what the question names is asked again, the model told so (`repeats`).
 Queries are searched in parallel and pages read concurrently; the answer cites the recalled chunks
 as [1], [2], ... in the order they were given to the model.
 """
@@ -155,14 +154,6 @@ def holding(answer: str, chunks: list[Chunk]) -> set[int]:
             or {i for i, c in enumerate(chunks, 1) if lexical_support(said, c)} or cited)
 
 
-def subject_first(question: str, chunks: list[Chunk]) -> list[Chunk]:
-    """The passages with those about what the question names (`about_subject`) first, each group in
-    its order: a small model reads the first passages best, and the page about the question's
-    subject is where its answer is."""
-    about = set(about_subject(question, chunks))
-    return [c for i, c in enumerate(chunks, 1) if i in about] + [c for i, c in enumerate(chunks, 1) if i not in about]
-
-
 def build_searcher(deps: SearcherDeps):
     async def rewrite(state: SearcherState) -> SearcherState:
         if state.get("queries"):  # queries given (a sub-question that names what it asks): searched as they are
@@ -228,8 +219,7 @@ def build_searcher(deps: SearcherDeps):
         return "read" if state["urls"] else "answer"
 
     async def answer(state: SearcherState) -> SearcherState:
-        # memory's estimate runs under the model's count; the pages about what the question names first
-        chunks = prompts.that_fit(subject_first(state["question"], state["chunks"]), deps.fit_tokens)
+        chunks = prompts.that_fit(state["chunks"], deps.fit_tokens)  # memory's estimate runs under the model's count
         if not chunks and len(state.get("errors", [])) == len(state["queries"]):
             return {"chunks": [], "found": False, "answer": f"The search failed: {state['errors'][0]}", "error": state["errors"][0]}
         if not chunks:

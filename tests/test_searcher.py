@@ -336,16 +336,3 @@ async def test_an_answer_that_only_repeats_the_question_is_asked_again_told_so(s
         {"question": "Which is older, Kentucky Tavern or Four Roses?", "queries": ["Kentucky Tavern"], "today": "2026-11-28",
          "run_id": "run"})
     assert out["answer"] == "Kentucky Tavern [1]" and len(offered.requests) == 1
-
-
-async def test_the_passages_about_what_the_question_names_are_shown_first(setup):
-    """Found in the order The Prestige, The Dark Knight Rises, Christopher Nolan: the model reads The
-    Dark Knight Rises's passages first, then Nolan's (the page it names), then the other film's."""
-    index, memory, reader = setup
-    chat = ScriptedChat(lambda m, s: "2012 [1]")
-    out = await build_searcher(deps(chat, ThreeFilms(), reader, memory)).ainvoke(
-        {"question": "Which year is The Dark Knight Rises film from?", "queries": ["The Dark Knight Rises film"],
-         "today": "2026-11-28", "run_id": "run"})
-    shown = re.findall(r"^\[\d+\] (.+?):", chat.requests[0].messages[-1].content, re.M)
-    assert list(dict.fromkeys(shown)) == ["The Dark Knight Rises", "Christopher Nolan", "The Prestige (film)"]
-    assert [c.title for c in out["chunks"]] == shown and out["answer"] == "2012 [1]"
