@@ -126,15 +126,6 @@ def borrowed(answer: str, read: set[str]) -> bool:
     return bool(content_words(answer) & (_EXAMPLE_NAMES - read))
 
 
-_NO_ANSWER = re.compile(r"(?:none|unknown|n/a|not (?:mentioned|given|stated|specified|known|found))[.!]?(?:\s*\[\d+\])*[.]?", re.I)
-
-
-def no_answer(answer: str) -> bool:
-    """Whether a short answer says the passages give none ("None [4]", "Unknown."): a small model
-    answers so rather than saying nothing, and "None" is then no more an answer than silence."""
-    return _NO_ANSWER.fullmatch(answer.strip()) is not None
-
-
 class SubQuestion(BaseModel):
     question: str = Field(min_length=3, max_length=200)
     depends_on: list[int] = Field(default_factory=list, max_length=4)  # numbers of earlier sub-questions

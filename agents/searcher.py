@@ -231,9 +231,7 @@ def build_searcher(deps: SearcherDeps):
             text = (await deps.chat.complete(prompts.answer(state["question"], given, [*state.get("context", []), *known]),
                                              max_tokens=48, stop=["\n"])).strip()
             text = defang(text, marker="")  # what a model wrote after reading pages is untrusted too
-            if prompts.borrowed(text, read) or prompts.no_answer(text):
-                return ""  # the example's answer copied, or "None": no answer
-            return renumber(text, [c.id for c in given], {c.id: i for i, c in enumerate(chunks, 1)})
+            return "" if prompts.borrowed(text, read) else renumber(text, [c.id for c in given], {c.id: i for i, c in enumerate(chunks, 1)})
 
         text = await ask(chunks)
         source = holding(text, chunks)

@@ -53,8 +53,6 @@ VARIANTS = {
     # ... judged by the passages that hold the answer's words, not by the one it cites ("Frank Lloyd"'s birth date citing Borzage's page)
     "no source check": {"agents.searcher.holding": lambda answer, chunks:
                         {int(n) for n in MARKER.findall(answer)}},
-    # ... an answer saying there is none ("None [4]") is no answer
-    "no none check": {"agents.prompts.no_answer": lambda answer: False},
     # ... and the page a question names by its full title ("Sabotage (1936 Film)") is that subject
     "no title match": {"agents.searcher.titled": lambda question, chunks: set()},
     # ... and one that only repeats what the question names ("Paul Gross" for whom Paul Gross had a child with) is asked again, told so
@@ -73,7 +71,7 @@ VARIANTS = {
 # ("White Rabbit (Film)") put back into a sub-question that dropped it (agents.chain asks those itself);
 # at b0c7edc the subject check's second answer kept out when it only names the subject back ("The euro");
 # at 1fec487 an answer of the wrong kind ("April 19, 1978" for where) asked again, told the kind wanted,
-# and the passages about what a sub-question names shown first.
+# the passages about what a sub-question names shown first, and an answer saying "None" taken for none.
 DEEP_ONLY = {"no on_topic (plan filter)", "no date comparison", "no self-planned comparison", "no same-country decision",
              "no same-country comparison", "no chain answer", "no self-planned chain", "no self-planned both"}
 
