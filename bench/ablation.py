@@ -50,12 +50,13 @@ VARIANTS = {
                                    "agents.same.missing": lambda question, findings: None},
     # a sub-answer citing no passage that names its subject is asked again of those that do
     "no subject check": {"agents.searcher.about_subject": lambda question, chunks: []},
-    # ... judged by the passages that hold the answer's words, not by the one it cites ("Frank Lloyd"'s birth date citing Borzage's page)
-    "no source check": {"agents.searcher.holding": lambda answer, chunks:
-                        {int(n) for n in MARKER.findall(answer)}},
     # ... and the page a question names by its full title ("Sabotage (1936 Film)") is that subject
     "no title match": {"agents.searcher.titled": lambda question, chunks: set()},
-    # ... and one that only repeats what the question names ("Paul Gross" for whom Paul Gross had a child with) is asked again, told so
+    # ... and what an answer rests on is the passages holding its words, not only the one it cites
+    # (Frank Lloyd's birth date read while citing Frank Borzage's page)
+    "no source check": {"agents.searcher.holding": lambda answer, chunks: {int(n) for n in MARKER.findall(answer)}},
+    # a sub-answer that only repeats what the question names ("Paul Gross" for whom Paul Gross had a
+    # child with) is asked again, the model told so
     "no repeat check": {"agents.searcher.repeats": lambda answer, question: False},
     # "Where was the director of film Jaws born?": the director, then where he was born (agents.chain)
     "no chain answer": {"agents.chain.decide": lambda question, findings: None},
