@@ -75,7 +75,7 @@ def repeats(answer: str, question: str) -> bool:
     "(... song)" that tells one page from another ("Damage (Pharoahe Monch Song)"). "John II, Duke
     of Cleves" does not repeat "John III, Duke of Cleves": a name is compared whole."""
     said = " ".join(re.sub(r"^the\s+", "", strip_markers(answer).lower()).rstrip(".").split())
-    if not said or options(question) or re.search(r"\b(?:or|between)\b", question):
+    if not said or re.search(r"\b(?:or|between)\b", question, re.I):  # options offered ("A or B?", `options`)
         return False
     asked = " ".join(re.sub(r"\(.*?\)", " ", question).lower().split())
     return re.search(rf"(?<![\w-]){re.escape(said)}(?![\w-])", asked) is not None

@@ -149,9 +149,8 @@ def holding(answer: str, chunks: list[Chunk]) -> set[int]:
     and takes a date from another ("When was Frank Borzage born?": Frank Lloyd's birth date, citing
     Borzage's page)."""
     cited = {int(n) for n in MARKER.findall(answer) if 1 <= int(n) <= len(chunks)}
-    said = MARKER.sub(" ", answer)
-    return ({i for i in cited if lexical_support(said, chunks[i - 1])}
-            or {i for i, c in enumerate(chunks, 1) if lexical_support(said, c)} or cited)
+    return ({i for i in cited if lexical_support(answer, chunks[i - 1])}  # it leaves the markers out itself
+            or {i for i, c in enumerate(chunks, 1) if lexical_support(answer, c)} or cited)
 
 
 def build_searcher(deps: SearcherDeps):
