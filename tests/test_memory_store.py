@@ -1,7 +1,11 @@
 """Knowledge, conversation and task memory in one SQLite file."""
 
 import asyncio
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -155,3 +159,49 @@ def test_scope_restricts_recall_to_a_run_or_thread(memory):
     assert urls(Scope()) == {"https://example.org/one", "https://example.org/two"}
     assert urls(Scope.run("r1")) == {"https://example.org/one"}
     assert urls(Scope.thread("t2")) == {"https://example.org/two"}
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts open files through /proc")
+def test_opening_the_memory_anew_for_each_run_leaves_no_file_open_each_time(tmp_path):
+    """A research run opens the memory anew (`Settings.open_memory`) while an evaluation keeps one
+    open: after 40 such runs on 4 threads the file is open no more often than after 5 (an ablation
+    of 2,400 runs ran out of file descriptors: a connection more each run and thread)."""
+    db = tmp_path / "memory.db"
+
+    def open_files() -> int:
+        names = []
+        for fd in Path("/proc/self/fd").iterdir():
+            try:
+                names.append(os.readlink(fd))
+            except OSError:
+                pass
+        return sum(n in (str(db), f"{db}-wal") for n in names)
+
+    together = threading.Barrier(4)
+
+    def on_every_thread(memory: Memory) -> None:  # each of the 4 threads reads once
+        list(pool.map(lambda _: (together.wait(), memory.tasks.runs()), range(4)))
+
+    kept = Memory(db)
+    counts = []
+    with ThreadPoolExecutor(4) as pool:
+        on_every_thread(kept)
+        for runs in (5, 35):
+            for _ in range(runs):
+                on_every_thread(Memory(db))
+            counts.append(open_files())
+    assert counts[1] <= counts[0]
+
+
+def test_a_memory_deleted_and_made_anew_at_the_same_path_starts_empty_while_the_old_one_is_open(tmp_path):
+    """Connections are shared by the objects of one file (the test above), not of one path: a new
+    memory at the path of a deleted one does not read the old file through a lingering connection."""
+    db = tmp_path / "memory.db"
+    old = Memory(db)
+    old.tasks.start_run("r1", "Who founded the Barton Distillery?")
+    for file in tmp_path.glob("memory.db*"):
+        file.unlink()
+    new = Memory(db)
+    assert new.tasks.runs() == []
+    new.tasks.start_run("r2", "Where is Bardstown?")
+    assert [r.id for r in new.tasks.runs()] == ["r2"]

@@ -9,6 +9,7 @@ reads, so what a transaction checked cannot change before it writes. What a user
 
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,22 @@ from tools.datafile import ensure_folder, why_unusable
 from tools.retry import Retries
 
 CACHE_KIB = 65536  # page cache per connection
+
+
+class _Connections(threading.local):
+    """Each thread's connection to one file."""
+
+    con: sqlite3.Connection | None = None
+
+
+# The connections to each file (device, inode), shared by every `SQLiteFile` of it while one lives.
+# A research run opens the memory and the corpus anew, and Python frees a connection nobody closed
+# only when its garbage collector runs (a connection is in a reference cycle with its statement
+# cache): with a connection per object and thread, a long evaluation ran out of file descriptors.
+# Keyed by the file, not its path: a file deleted and made anew at the same path gets connections
+# of its own, whatever of the old one lingers.
+_OPEN: "weakref.WeakValueDictionary[tuple[int, int], _Connections]" = weakref.WeakValueDictionary()
+_OPEN_LOCK = threading.Lock()
 
 
 class SQLiteFile:
@@ -31,7 +48,7 @@ class SQLiteFile:
         self.application_id = application_id
         self.what = what
         self._checked = False
-        self._local = threading.local()
+        self._local: _Connections | None = None  # its file's, once opened
 
     @property
     def version(self) -> int:
@@ -39,14 +56,15 @@ class SQLiteFile:
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
-        """This thread's connection; its `with con:` blocks are transactions.
+        """This thread's connection to the file; its `with con:` blocks are transactions.
 
-        Each thread keeps one connection: SQLite's page cache belongs to a connection, and a warm
-        one makes full-text queries markedly faster than a fresh connection per call.
+        Each thread keeps one connection a file, whichever object asks: SQLite's page cache belongs
+        to a connection, and a warm one makes full-text queries markedly faster than a fresh
+        connection per call.
         """
         if not self._checked:
             self._open_or_migrate()
-        con = getattr(self._local, "con", None)
+        con = self._local.con
         if con is None:
             con = sqlite3.connect(self.path, timeout=30)
             con.execute("PRAGMA foreign_keys=ON")
@@ -87,13 +105,6 @@ class SQLiteFile:
             finally:
                 target.close()
 
-    def close(self) -> None:
-        """Close this thread's connection (others close when their thread or this object goes)."""
-        con = getattr(self._local, "con", None)
-        if con is not None:
-            con.close()
-            self._local.con = None
-
     def _folder(self) -> None:
         try:
             ensure_folder(self.path.parent)
@@ -124,6 +135,12 @@ class SQLiteFile:
                 con.close()
         except sqlite3.Error as e:
             raise self._unusable(e) from e
+        try:
+            file = self.path.stat()
+        except OSError as e:
+            raise self.error(f"{self.path}: {e.strerror}") from e
+        with _OPEN_LOCK:
+            self._local = _OPEN.setdefault((file.st_dev, file.st_ino), _Connections())
         self._checked = True
 
     def _migrate(self, con: sqlite3.Connection) -> None:
