@@ -6,16 +6,21 @@ The questions are every k-th of the file (k = its size // --limit), so that each
 is represented in proportion (the dev file is sorted by dataset).
 
 Each variant turns one workaround off for the whole run by replacing its function, and answers the
-same questions as the shipped code ("all on"). Every variant shares one memo of the model's replies:
-decoding is greedy, so the same prompt gets the same reply, and a variant pays only for the prompts
-it changes (a post-processing step changes none in `rag`). The model is a running `sleuth serve`
-when one serves the configured model, else an engine started here. Prints a table (EM and F1 of the
-short answer, the gold answer in the long text, citation precision, per mode and variant, with the
-change in F1 against "all on") and writes ablation.json and results-<variant>.jsonl to --out.
+same questions as the shipped code ("all on"). Every variant shares one memo of the model's replies,
+kept in --out (memo.jsonl): decoding is greedy, so the same prompt gets the same reply, and a variant
+pays only for the prompts it changes (a post-processing step changes none in `rag`); so does a run
+again in the same --out after the code changed (delete its results-<variant>.jsonl and data-<variant> first:
+finished questions are not run again). A replayed reply counts as the call it replays, with its tokens; the
+seconds a question took measure speed only where nothing was replayed. The model is a running
+`sleuth serve` when one serves the configured model, else an engine started here. Prints a table (EM
+and F1 of the short answer, the gold answer in the long text, citation precision, per mode and
+variant, with the change in F1 against "all on") and writes ablation.json and results-<variant>.jsonl
+to --out.
 """
 
 import argparse
 import asyncio
+import contextvars
 import json
 import sys
 from contextlib import AsyncExitStack, ExitStack
@@ -27,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from agents import Settings  # noqa: E402
 from agents.evaluation import Evaluator, evaluate, load_questions, read_results, summarize  # noqa: E402
-from agents.llm.base import as_messages  # noqa: E402
+from agents.llm.base import CallRecord, as_messages, counting, record  # noqa: E402
 from agents.session import open_chat  # noqa: E402
 from agents.untrusted import instructions  # noqa: E402
 from tools.search import LocalIndex  # noqa: E402
@@ -78,27 +83,60 @@ DEEP_ONLY = {"no on_topic (plan filter)", "no date comparison", "no self-planned
 
 
 class Memo:
-    """A `ChatModel` that asks the model once per distinct request and replays the reply after."""
+    """A `ChatModel` that asks the model once per distinct request and replays the reply after: in
+    this process, and in a later one through `path`, a JSON line per reply appended as it comes. So a
+    run again in the same --out (another variant, or the code changed) pays only for the prompts it
+    asks differently. A replayed call counts as the call it replays (its tokens and seconds)."""
 
-    def __init__(self, chat) -> None:
+    def __init__(self, chat, path: Path) -> None:
         self.chat, self.name, self.calls = chat, chat.name, chat.calls
         self.asked = self.replayed = 0
         self._replies: dict[str, asyncio.Future] = {}
+        self._stored: dict[str, dict] = {}
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        for line in text.splitlines():
+            try:
+                stored = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut short by an interrupted run
+            if stored["model"] == self.name:
+                self._stored[stored["key"]] = stored
+        self._out = path.open("a", encoding="utf-8")
+        if text and not text.endswith("\n"):
+            self._out.write("\n")  # what comes next starts a line of its own
 
     async def complete(self, messages, *, schema=None, max_tokens=256, temperature=0.0, stop=None):
         key = json.dumps([[m.model_dump() for m in as_messages(messages)], schema.__name__ if schema else None,
                           max_tokens, temperature, stop])
-        if key in self._replies:
+        if key in self._replies or key in self._stored:
             self.replayed += 1
         else:
             self.asked += 1
-            self._replies[key] = asyncio.ensure_future(
-                self.chat.complete(messages, schema=schema, max_tokens=max_tokens, temperature=temperature, stop=stop))
-        try:
-            return await asyncio.shield(self._replies[key])
-        except Exception:
-            self._replies.pop(key, None)  # a failed call is asked again next time
-            raise
+            ask = self._ask(key, messages, schema=schema, max_tokens=max_tokens, temperature=temperature, stop=stop)
+            # in a context of its own, so that the first caller counts its calls once, like every other (below)
+            self._replies[key] = asyncio.get_running_loop().create_task(ask, context=contextvars.Context())
+        if key in self._replies:
+            try:
+                reply, calls = await asyncio.shield(self._replies[key])
+            except Exception:
+                self._replies.pop(key, None)  # a failed call is asked again next time
+                raise
+        else:
+            stored = self._stored[key]
+            reply = stored["reply"] if schema is None else schema.model_validate(stored["reply"])
+            calls = [CallRecord.model_validate(c) for c in stored["calls"]]
+        for call in calls:
+            record([], call)  # counted in the caller's `counting()`, as the call itself was
+        return reply
+
+    async def _ask(self, key: str, messages, *, schema, **kwargs):
+        with counting() as calls:
+            reply = await self.chat.complete(messages, schema=schema, **kwargs)
+        stored = reply if schema is None else reply.model_dump(mode="json")
+        self._out.write(json.dumps({"model": self.name, "key": key, "reply": stored,
+                                    "calls": [c.model_dump(mode="json") for c in calls]}) + "\n")
+        self._out.flush()
+        return reply, calls
 
     def stream(self, messages, **kwargs):
         return self.chat.stream(messages, **kwargs)
@@ -114,7 +152,7 @@ async def main(args: argparse.Namespace) -> None:
         LocalIndex(corpus_db).add(args.corpus)
     rows = []
     async with AsyncExitStack() as stack:
-        memo = Memo(await open_chat(base, stack))
+        memo = Memo(await open_chat(base, stack), args.out / "memo.jsonl")
         for mode in args.modes:  # every variant in rag first: it is cheap, deep is not
             for name, patches in VARIANTS.items():
                 if mode != "deep" and name in DEEP_ONLY or name not in args.variants:
