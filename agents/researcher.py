@@ -63,6 +63,8 @@ class Researcher:
 
     async def astream(self, question: str, *, thread_id: str | None = None, run_id: str | None = None,
                       resume: bool = False) -> AsyncIterator[Event]:
+        if not (question.strip() or resume):
+            raise ResearchError("the question is empty; say what to research.")
         s = self.settings
         thread_id = thread_id or new_thread_id()
         run_id = run_id or new_run_id(thread_id)

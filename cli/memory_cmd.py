@@ -54,6 +54,8 @@ def recall(
     json: Annotated[bool, Json] = False,
 ) -> None:
     """The chunks a research step would get for a question: coarse summaries first, then details."""
+    if not question.strip():
+        raise typer.BadParameter("empty; give the question to recall evidence for.", param_hint="QUESTION")
     s = Settings.load(**ctx.obj)
     result = s.open_memory().recall(question, budget_tokens=budget or s.context_tokens)
     if json:

@@ -159,7 +159,8 @@ class Fetcher:
         for _hop in range(self.limits.max_redirects + 1):
             parts = urlsplit(current)
             if parts.scheme not in ("http", "https"):
-                raise FetchError(f"only http and https URLs are fetched, not {parts.scheme or 'a bare path'}:")
+                raise FetchError(f"only http and https URLs are fetched, not {parts.scheme}:" if parts.scheme
+                                 else f"{current} is not a URL; write it with https:// or http://")
             if not parts.hostname:
                 raise FetchError(f"{current} has no host.")
             if self.limits.respect_robots and not await self._allowed(current):
