@@ -11,6 +11,7 @@ by a verified new one. GGUF loading through transformers reads the weights as da
 file is executed.
 """
 
+import difflib
 import hashlib
 import importlib
 import importlib.util
@@ -190,6 +191,9 @@ def resolve(name: str, data_dir: Path, progress: Progress = lambda step, text: N
     converted first if it is not yet (its part packages must be installed)."""
     if name in CATALOGUE:
         return str(prepare(CATALOGUE[name], model_dir(data_dir, name), progress))
+    near = difflib.get_close_matches(name, CATALOGUE, n=1, cutoff=0.8)
+    if near and "/" not in name and not Path(name).expanduser().exists():  # a mistyped name, not a folder or org/model
+        raise ModelError(f"{name} is not in sleuth's model catalogue; the nearest is {near[0]} (`sleuth model list`).")
     from attention_runtime.engine import check_model
 
     return check_model(name)

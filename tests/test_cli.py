@@ -81,6 +81,8 @@ def test_control_sequences_from_a_page_never_reach_the_terminal(sleuth, server):
         (["ask", ""], {}, 1, "the question is empty"),
         (["ask", "  ", "--search", "local"], {}, 1, "the question is empty"),
         (["memory", "recall", " "], {}, 2, "QUESTION: empty"),
+        (["ask", "q", "--model", "qwen2.5-coder-1.5b"], {}, 1,
+         "qwen2.5-coder-1.5b is not in sleuth's model catalogue; the nearest is qwen2.5-coder-1.5b-instruct"),
         (["ask", "q", "--context", "40000"], {}, 2, "--context 40000 does not fit"),
         (["ask", "q"], {"SLEUTH_CONTEXT_TOKENS": "40000"}, 1, "SLEUTH_CONTEXT_TOKENS=40000 does not fit"),
     ],
