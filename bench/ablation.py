@@ -90,9 +90,9 @@ class Memo:
 
     def __init__(self, chat, path: Path) -> None:
         self.chat, self.name, self.calls = chat, chat.name, chat.calls
-        self.asked = self.replayed = 0
-        self._replies: dict[str, asyncio.Future] = {}
-        self._stored: dict[str, dict] = {}
+        self.asked = 0
+        self._stored: dict[str, tuple] = {}  # request -> (reply as JSON, its call records)
+        self._asking: dict[str, asyncio.Task] = {}
         text = path.read_text(encoding="utf-8") if path.exists() else ""
         for line in text.splitlines():
             try:
@@ -100,7 +100,7 @@ class Memo:
             except json.JSONDecodeError:
                 continue  # a line cut short by an interrupted run
             if stored["model"] == self.name:
-                self._stored[stored["key"]] = stored
+                self._stored[stored["key"]] = stored["reply"], [CallRecord.model_validate(c) for c in stored["calls"]]
         self._out = path.open("a", encoding="utf-8")
         if text and not text.endswith("\n"):
             self._out.write("\n")  # what comes next starts a line of its own
@@ -108,35 +108,29 @@ class Memo:
     async def complete(self, messages, *, schema=None, max_tokens=256, temperature=0.0, stop=None):
         key = json.dumps([[m.model_dump() for m in as_messages(messages)], schema.__name__ if schema else None,
                           max_tokens, temperature, stop])
-        if key in self._replies or key in self._stored:
-            self.replayed += 1
-        else:
-            self.asked += 1
-            ask = self._ask(key, messages, schema=schema, max_tokens=max_tokens, temperature=temperature, stop=stop)
-            # in a context of its own, so that the first caller counts its calls once, like every other (below)
-            self._replies[key] = asyncio.get_running_loop().create_task(ask, context=contextvars.Context())
-        if key in self._replies:
-            try:
-                reply, calls = await asyncio.shield(self._replies[key])
-            except Exception:
-                self._replies.pop(key, None)  # a failed call is asked again next time
-                raise
-        else:
-            stored = self._stored[key]
-            reply = stored["reply"] if schema is None else schema.model_validate(stored["reply"])
-            calls = [CallRecord.model_validate(c) for c in stored["calls"]]
+        if key not in self._stored:
+            if key not in self._asking:
+                self.asked += 1
+                ask = self._ask(key, messages, schema=schema, max_tokens=max_tokens, temperature=temperature, stop=stop)
+                # in a context of its own, so that the first caller counts its calls once, like every other (below)
+                self._asking[key] = asyncio.get_running_loop().create_task(ask, context=contextvars.Context())
+            await asyncio.shield(self._asking[key])
+        reply, calls = self._stored[key]
         for call in calls:
             record([], call)  # counted in the caller's `counting()`, as the call itself was
-        return reply
+        return reply if schema is None else schema.model_validate(reply)
 
-    async def _ask(self, key: str, messages, *, schema, **kwargs):
-        with counting() as calls:
-            reply = await self.chat.complete(messages, schema=schema, **kwargs)
-        stored = reply if schema is None else reply.model_dump(mode="json")
-        self._out.write(json.dumps({"model": self.name, "key": key, "reply": stored,
+    async def _ask(self, key: str, messages, *, schema, **kwargs) -> None:
+        try:
+            with counting() as calls:
+                reply = await self.chat.complete(messages, schema=schema, **kwargs)
+        finally:
+            del self._asking[key]  # a failed call is asked again next time
+        reply = reply if schema is None else reply.model_dump(mode="json")
+        self._stored[key] = reply, calls
+        self._out.write(json.dumps({"model": self.name, "key": key, "reply": reply,
                                     "calls": [c.model_dump(mode="json") for c in calls]}) + "\n")
         self._out.flush()
-        return reply, calls
 
     def stream(self, messages, **kwargs):
         return self.chat.stream(messages, **kwargs)

@@ -1,5 +1,6 @@
 """One SQLite file in sleuth's data folder: WAL mode, versioned migrations, a connection per thread
-shared by every object of the file, safe for several processes. The memory (`memory.db`) and the corpus (`tools.corpus`) are both one.
+shared by every object of the file, safe for several processes. The memory (`memory.db`) and the
+corpus (`tools.corpus`) are both one.
 
 Writers queue on SQLite's lock (busy timeout) instead of failing; `write()` takes the lock before it
 reads, so what a transaction checked cannot change before it writes. What a user can do to the file
