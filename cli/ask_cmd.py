@@ -40,6 +40,10 @@ def ask(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
 ) -> None:
     """Research a question and print an answer whose claims cite the pages read."""
+    for value, flag, what in ((thread, "--thread", "a thread id from `sleuth history`, or leave it out for a new thread"),
+                              (resume, "--resume", "a run id from `sleuth history`")):
+        if value is not None and not value.strip():
+            raise typer.BadParameter(f"empty; give {what}.", param_hint=flag)
     s = Settings.load(**ctx.obj, search_backend=search, model=model, llm_url=llm_url, attention=attention, context_tokens=context)
     from cli.model_cmd import ensure_model_quietly
 
