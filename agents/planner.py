@@ -285,13 +285,27 @@ def by_findings(question: str, nodes: dict[str, PlanNode], number_of: dict[int, 
 
 def on_topic(subs: list, question: str, done: list) -> list:
     """Sub-questions that share a content word with the question or the findings so far, name no
-    one from the prompt's examples whom these do not, and do not address the model. A small model
-    copies its few-shot examples into the plan; those copies are dropped here, as is a
-    sub-question a page has talked the model into."""
+    one from the prompt's examples whom these do not, stand alone (`stands_alone`), and do not
+    address the model. A small model copies its few-shot examples into the plan; those copies are
+    dropped here, as is a sub-question a page has talked the model into."""
     words = content_words(question + " " + " ".join(f"{q} {a}" for _, q, a in done))
     copied = {w.lower() for q, subs_ in prompts.PLAN_EXAMPLES for w in re.findall(r"(?<!^)\b[A-Z]\w{2,}", q)} - words
     return [s for s in subs if content_words(s.question) & words and not content_words(s.question) & copied
-            and not instructions(s.question)]
+            and stands_alone(s, question) and not instructions(s.question)]
+
+
+_NAMED = re.compile(r"\s[\"“'(]?[A-Z0-9]|[\"“][^\"”]+[\"”]")  # a word past the first that is a name or a number
+
+
+def stands_alone(sub, question: str) -> bool:
+    """Whether a sub-question says what it asks about, as a search must: it names something (a
+    capitalised word past its first, a number, a quotation), or it builds on an earlier answer
+    ("#1", or its `depends_on`). A small model plans "What is the name of the country?" or "Who is
+    this character?" for a question that names the thing only through a description; no search
+    can answer those, and what it reads instead ("South Africa" for the country containing
+    Nugegoda) misleads the answer. Any sub-question of a question that names nothing stands."""
+    return bool(_NAMED.search(sub.question) or sub.depends_on or prompts.REFERENCE.search(sub.question)
+                or not _NAMED.search(question))
 
 
 def same_question(a: str, b: str) -> bool:

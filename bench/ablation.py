@@ -47,6 +47,8 @@ VARIANTS = {
     # the plan filter's example-copy and off-topic checks; the injection check stays (a defence, not a workaround)
     "no on_topic (plan filter)": {"agents.planner.on_topic": lambda subs, question, done:
                                   [s for s in subs if not instructions(s.question)]},
+    # ... and its check that a sub-question names what it asks about ("What is the name of the country?" does not)
+    "no name check": {"agents.planner.stands_alone": lambda sub, question: True},
     "no date comparison": {"agents.compare.decide": lambda question, findings: None},
     "no self-planned comparison": {"agents.compare.missing": lambda question, findings: None},
     # whether two share a country or place (agents.same): the decision alone, then the plan and the decision
@@ -78,7 +80,7 @@ VARIANTS = {
 # at b0c7edc the subject check's second answer kept out when it only names the subject back ("The euro");
 # at 1fec487 an answer of the wrong kind ("April 19, 1978" for where) asked again, told the kind wanted,
 # the passages about what a sub-question names shown first, and an answer saying "None" taken for none.
-DEEP_ONLY = {"no on_topic (plan filter)", "no date comparison", "no self-planned comparison", "no same-country decision",
+DEEP_ONLY = {"no on_topic (plan filter)", "no name check", "no date comparison", "no self-planned comparison", "no same-country decision",
              "no same-country comparison", "no chain answer", "no self-planned chain", "no self-planned both"}
 
 

@@ -215,6 +215,20 @@ def test_only_copies_of_the_example_are_dropped_from_a_plan():
     assert [s.question for s in on_topic(subs, question, [])] == ["What is Barton Distillery in this question?"]
 
 
+def test_a_sub_question_that_names_nothing_is_dropped_from_a_plan():
+    from agents.planner import on_topic
+
+    question = "When did the country containing Nugegoda leave the British Empire?"
+    subs = [SubQuestion(question="What was the name of the country?"),  # no search can answer it
+            SubQuestion(question="Which country contains Nugegoda?"),
+            SubQuestion(question="When did the country leave the British Empire?", depends_on=[1]),  # builds on q1
+            SubQuestion(question="When did #1 leave the empire?")]
+    assert [s.question for s in on_topic(subs, question, [])] == [s.question for s in subs[1:]]
+    # a question that names nothing itself: its sub-questions need not either
+    unnamed = "what is the continental limit of the continent with the lowest average temperature?"
+    assert len(on_topic([SubQuestion(question="Which continent has the lowest average temperature?")], unnamed, [])) == 1
+
+
 async def test_a_plan_that_repeats_itself_is_finished_not_researched_again(deps):
     make, _ = deps
     first = PlanStep(sub_questions=[SubQuestion(question="Which company makes Kentucky Tavern?")])
