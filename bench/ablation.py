@@ -49,6 +49,8 @@ VARIANTS = {
                                   [s for s in subs if not instructions(s.question)]},
     # ... and its check that a sub-question names what it asks about ("What is the name of the country?" does not)
     "no name check": {"agents.planner.stands_alone": lambda sub, question: True},
+    # the local search's passages of a document the query names by title, put first (tools.search.local)
+    "no title-first search": {"tools.search.local.named_titles": lambda con, query: []},
     "no date comparison": {"agents.compare.decide": lambda question, findings: None},
     "no self-planned comparison": {"agents.compare.missing": lambda question, findings: None},
     # whether two share a country or place (agents.same): the decision alone, then the plan and the decision

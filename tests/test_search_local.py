@@ -27,6 +27,21 @@ def test_sample_corpus_is_indexed_and_found(index):
     assert "Sazerac" in hits[0].snippet or "bourbon" in hits[0].snippet
 
 
+def test_a_document_the_query_names_by_title_comes_first(index, tmp_path):
+    towns = [("Ellis, Kansas", "Ellis is a city in Ellis County, Kansas. The population was 2,062 at the 2010 census."),
+             ("Brown County, Kansas", "Brown County is a county in Kansas. Its population was 9,984 in 2010."),
+             ("Kansas City metropolitan area", "The Kansas City metropolitan area has a population of 2,392,035.")]
+    rows = [*towns, ("Kansas", "Kansas is a U.S. state in the Midwestern United States. Its capital is Topeka and its "
+                               "largest city is Wichita; 2,913,123 people lived there in 2018, the census estimated.")]
+    corpus = tmp_path / "kansas.jsonl"
+    corpus.write_text("".join(json.dumps({"doc_id": f"k{i}", "title": t, "text": x}) + "\n" for i, (t, x) in enumerate(rows)))
+    index.add(corpus)
+    # BM25 alone puts the towns first: short passages that say "population" and "Kansas" both
+    assert [h.title for h in index.search_sync("What is the population of Kansas?", 4)][0] == "Kansas"
+    assert [h.title for h in index.search_sync("population of Ellis, Kansas", 2)][0] == "Ellis, Kansas"  # the longer name
+    assert [h.title for h in index.search_sync("Kansas's population", 2)][0] == "Kansas"
+
+
 def test_adding_again_is_idempotent_and_changes_are_updated(index, tmp_path):
     first = index.add(SAMPLE_CORPUS)
     again = index.add(SAMPLE_CORPUS)

@@ -42,6 +42,8 @@ CREATE TRIGGER IF NOT EXISTS docs_au AFTER UPDATE ON docs BEGIN
 END;
 """
 
+_TITLES = "CREATE INDEX IF NOT EXISTS docs_title ON docs(title COLLATE NOCASE);"  # a title named in a query, looked up
+
 
 class Corpus:
     """The corpus database. Safe for several processes (WAL, one writer at a time)."""
@@ -49,7 +51,7 @@ class Corpus:
     def __init__(self, path: Path, max_document_bytes: int = MAX_DOCUMENT_BYTES) -> None:
         self.path = Path(path)
         self.max_document_bytes = max_document_bytes
-        self.db = SQLiteFile(self.path, [_SCHEMA], CorpusError, what="corpus")
+        self.db = SQLiteFile(self.path, [_SCHEMA, _TITLES], CorpusError, what="corpus")
 
     # ingest ---------------------------------------------------------------------------------
 
