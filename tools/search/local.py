@@ -63,7 +63,8 @@ class LocalIndex(Corpus):
 TITLED_FIRST = 2  # passages of a document the query names that come before BM25's own order
 _NAME_WORD = re.compile(r"[\"“(]*[A-Z0-9]")  # a word of a name: capitalised or a number ("(1936", "Film)")
 _JOINING = {"of", "the", "and", "de", "la", "le", "von", "van", "der", "du", "di", "da", "del", "in", "on", "for", "a"}
-_ASKING = {"who", "what", "when", "where", "which", "why", "how", "is", "are", "was", "were", "did", "does", "do"}
+_NOT_ALONE = {"who", "what", "when", "where", "which", "why", "how", "is", "are", "was", "were", "did", "does", "do", "the",
+              "a", "an"}  # words that start a title ("When Harry Met Sally", "The Ape") but are none alone
 
 
 def named_titles(con: sqlite3.Connection, query: str) -> list[str]:
@@ -74,12 +75,12 @@ def named_titles(con: sqlite3.Connection, query: str) -> list[str]:
     words = query.split()
     spans = []
     for i, word in enumerate(words):
-        if not _NAME_WORD.match(word) or word.lower().strip("\"“”?,.") in _ASKING:
+        if not _NAME_WORD.match(word):
             continue
         for j in range(i, min(len(words), i + 8)):
             if j > i and not _NAME_WORD.match(words[j]) and words[j].lower() not in _JOINING:
                 break
-            if _NAME_WORD.match(words[j]) and (j > i or word.lower() not in ("the", "a", "an")):
+            if _NAME_WORD.match(words[j]) and (j > i or word.lower().strip("\"“”?,.") not in _NOT_ALONE):
                 spans.append((i, j + 1))
     found: list[tuple[int, int, str]] = []
     for i, j in sorted(spans, key=lambda s: s[0] - s[1]):  # longest first
