@@ -44,10 +44,10 @@ SHARED = ROOT.parent / "shared" / "bench"
 VARIANTS = {
     "all on": {},
     "no yes/no example turns": {"agents.prompts.is_yes_no": lambda question: False},
-    # the plan filter's example-copy and off-topic checks; the injection check stays (a defence, not a workaround)
+    # the plan filter's example-copy, off-topic and name checks; the injection check stays (a defence, not a workaround)
     "no on_topic (plan filter)": {"agents.planner.on_topic": lambda subs, question, done:
                                   [s for s in subs if not instructions(s.question)]},
-    # ... and its check that a sub-question names what it asks about ("What is the name of the country?" does not)
+    # the name check alone: a sub-question must name what it asks about ("What is the name of the country?" does not)
     "no name check": {"agents.planner.stands_alone": lambda sub, question: True},
     # the local search's passages of a document the query names by title, put first (tools.search.local)
     "no title-first search": {"tools.search.local.named_titles": lambda con, query: []},
