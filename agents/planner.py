@@ -297,7 +297,7 @@ def on_topic(subs: list, question: str, done: list) -> list:
 _NAMED = re.compile(r"\s[\"“'(]?[A-Z0-9]|[\"“][^\"”]+[\"”]")  # a word past the first that is a name or a number
 
 
-def stands_alone(sub, question: str) -> bool:
+def stands_alone(sub: prompts.SubQuestion, question: str) -> bool:
     """Whether a sub-question says what it asks about, as a search must: it names something (a
     capitalised word past its first, a number, a quotation), or it builds on an earlier answer
     ("#1", or its `depends_on`). A small model plans "What is the name of the country?" or "Who is
