@@ -233,19 +233,16 @@ def cpu_info() -> dict[str, str]:
 
 def check_model(name: str) -> str:
     """`name` back if it is an existing folder or reads as a Hugging Face id; else a clear error."""
-    if Path(name).expanduser().exists() or _is_hub_id(name):
-        return name
-    if "/" not in name:  # a bare word: a catalogue name mistyped, most likely
-        raise EngineError(f"{name} is not a catalogue model (`sleuth model list`), a checkpoint folder or a Hugging Face "
-                          "id (org/model).")
-    raise EngineError(f"the model path {Path(name).expanduser()} does not exist.")
+    if not Path(name).expanduser().exists() and not _is_hub_id(name):
+        raise EngineError(f"the model path {Path(name).expanduser()} does not exist.")
+    return name
 
 
 def _is_hub_id(name: str) -> bool:
     """`org/model` (not a path that starts with . / or ~) reads as a Hugging Face id. A bare `model`
     does not: the hub's few ids without an organisation now live under one ("openai-community/gpt2"),
-    and a bare word that is no catalogue name is far more often a typo, which vLLM would take 30 s
-    to report as a failed download."""
+    and a bare word that is no catalogue name is far more often a typo (`model.resolve` says so),
+    which vLLM would take 30 s to report as a failed download."""
     return name.count("/") == 1 and not name.startswith((".", "/", "~"))
 
 

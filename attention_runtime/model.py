@@ -191,9 +191,11 @@ def resolve(name: str, data_dir: Path, progress: Progress = lambda step, text: N
     converted first if it is not yet (its part packages must be installed)."""
     if name in CATALOGUE:
         return str(prepare(CATALOGUE[name], model_dir(data_dir, name), progress))
-    near = difflib.get_close_matches(name, CATALOGUE, n=1, cutoff=0.8)
-    if near and "/" not in name and not Path(name).expanduser().exists():  # a mistyped name, not a folder or org/model
-        raise ModelError(f"{name} is not in sleuth's model catalogue; the nearest is {near[0]} (`sleuth model list`).")
+    if "/" not in name and not Path(name).expanduser().exists():  # a bare word, not a folder nor org/model: mistyped
+        if near := difflib.get_close_matches(name, CATALOGUE, n=1, cutoff=0.8):
+            raise ModelError(f"{name} is not in sleuth's model catalogue; the nearest is {near[0]} (`sleuth model list`).")
+        raise ModelError(f"{name} is not a catalogue model (`sleuth model list`), a checkpoint folder or a Hugging Face "
+                         "id (org/model).")
     from attention_runtime.engine import check_model
 
     return check_model(name)
