@@ -6,6 +6,7 @@ import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from functools import partial
 from typing import Annotated, Optional
 
 import typer
@@ -47,7 +48,7 @@ def ask(
     s = Settings.load(**ctx.obj, search_backend=search, model=model, llm_url=llm_url, attention=attention, context_tokens=context)
     from cli.model_cmd import ensure_model_quietly
 
-    researcher = Researcher(s, limits=Limits(max_nodes=max_nodes), prepare=ensure_model_quietly)
+    researcher = Researcher(s, limits=Limits(max_nodes=max_nodes), prepare=partial(ensure_model_quietly, progress=not quiet))
     thread_id = thread or new_thread_id()  # on --resume the run's own thread is used
     run_id = resume or new_run_id(thread_id)
 

@@ -17,9 +17,10 @@ from cli.ask_cmd import Attention
 app = typer.Typer(help="The local LLM: the model catalogue, preparing a model, serving it.", no_args_is_help=True)
 
 
-def ensure_model(s: Settings) -> str:
-    """The checkpoint to load for `s.model`: a catalogue model is converted first if needed (with progress)."""
-    if s.catalogue_model is None or is_prepared(s.model_dir):
+def ensure_model(s: Settings, progress: bool = True) -> str:
+    """The checkpoint to load for `s.model`: a catalogue model is converted first if needed (with a
+    progress bar on stderr unless `progress` is false)."""
+    if s.catalogue_model is None or is_prepared(s.model_dir) or not progress:
         return resolve(s.model, s.data_dir)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), transient=False, console=terminal.err) as bar:
@@ -33,11 +34,11 @@ def ensure_model(s: Settings) -> str:
     return path
 
 
-def ensure_model_quietly(s: Settings) -> str:
+def ensure_model_quietly(s: Settings, progress: bool = True) -> str:
     """`ensure_model` for a command that then runs the engine in this process: from here on the
     engine's output (and the conversion's) goes to the data folder's log, not the terminal."""
     terminal.quiet_engine(s.data_dir)
-    return ensure_model(s)
+    return ensure_model(s, progress)
 
 
 @app.command("list")

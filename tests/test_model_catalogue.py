@@ -10,6 +10,7 @@ import pytest
 from agents import Settings
 from attention_runtime import CATALOGUE, DEFAULT, ModelError, entry, is_prepared, prepare
 from attention_runtime.model import MANIFEST
+from cli import model_cmd
 from tests.conftest import one_line_error
 
 
@@ -68,3 +69,21 @@ def test_a_wrong_checksum_stops_before_conversion_and_keeps_the_earlier_model(tm
         prepare(wrong, target)
     assert (target / "weights.bin").read_bytes() == b"an earlier, good conversion"
     assert sorted(p.name for p in target.parent.iterdir()) == ["m"]  # no half-written folder left beside it
+
+
+@pytest.mark.parametrize("progress", [True, False], ids=["progress", "quiet"])
+def test_the_first_conversion_shows_progress_on_stderr_unless_quiet(data_dir, capsys, monkeypatch, progress):
+    """`sleuth ask --quiet` on a fresh data folder showed the one-time conversion's progress bar;
+    `--quiet` (`ensure_model(..., progress=False)`) now shows nothing. The conversion itself is a
+    stub here: the real one takes about a minute, and the checks above cover it."""
+    steps = []
+
+    def convert(name, data_dir, progress=lambda step, text: None):
+        progress(1, "converting")
+        steps.append(name)
+        return str(data_dir / "converted")
+
+    monkeypatch.setattr(model_cmd, "resolve", convert)
+    s = Settings.load()
+    assert model_cmd.ensure_model(s, progress=progress) == str(data_dir / "converted") and steps == [DEFAULT]
+    assert ("ready" in capsys.readouterr().err) is progress
