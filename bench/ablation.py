@@ -57,8 +57,11 @@ VARIANTS = {
     "no same-country decision": {"agents.same.decide": lambda question, findings: None},
     "no same-country comparison": {"agents.same.decide": lambda question, findings: None,
                                    "agents.same.missing": lambda question, findings: None},
-    # a sub-answer citing no passage that names its subject is asked again of those that do
+    # a sub-answer citing no passage that names its subject is asked again of those that do (and, since
+    # first_read uses it, a question naming a page by its title is first asked of every passage too)
     "no subject check": {"agents.searcher.about_subject": lambda question, chunks: []},
+    # a question naming a page by its title is first asked of that page's passages and those of the pages it names
+    "no subject-first reading": {"agents.searcher.first_read": lambda question, chunks: chunks},
     # ... and the page a question names by its full title ("Sabotage (1936 Film)") is that subject
     "no title match": {"agents.searcher.titled": lambda question, chunks: set()},
     # ... and what an answer rests on is the passages holding its words, not only the one it cites

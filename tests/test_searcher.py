@@ -248,11 +248,11 @@ def test_the_evidence_is_the_whole_sentence(answer, question, sentence):
 
 @pytest.mark.parametrize("citing", ["The Prestige \\(film\\)", "The Dark Knight Rises"], ids=["other-page", "own-page"])
 async def test_an_answer_from_a_passage_about_something_else_is_asked_again_of_those_about_its_subject(setup, citing):
-    """"Which year is The Dark Knight Rises film from?" answered "2006" from The Prestige's page,
-    citing that page or the film's own (which does not say 2006: the answer rests on the other page
-    whatever it cites, `holding`), is asked again of the passages that name The Dark Knight Rises and
-    of the pages they name (Christopher Nolan's); the answer then cites its own film's page, numbered
-    as the searcher read it."""
+    """"Which year is Nolan's Dark Knight Rises film from?" (no page's full title: every passage is
+    shown first) answered "2006" from The Prestige's page, citing that page or the film's own (which
+    does not say 2006: the answer rests on the other page whatever it cites, `holding`), is asked
+    again of the passages that name Dark Knight Rises and of the pages they name (Christopher
+    Nolan's); the answer then cites its own film's page, numbered as the searcher read it."""
     index, memory, reader = setup
 
     def wrong_film_first(messages, schema):
@@ -267,7 +267,7 @@ async def test_an_answer_from_a_passage_about_something_else_is_asked_again_of_t
 
     chat = ScriptedChat(wrong_film_first)
     out = await build_searcher(deps(chat, ThreeFilms(), reader, memory)).ainvoke(
-        {"question": "Which year is The Dark Knight Rises film from?", "queries": ["The Dark Knight Rises film"],
+        {"question": "Which year is Nolan's Dark Knight Rises film from?", "queries": ["The Dark Knight Rises film"],
          "today": "2026-11-28", "run_id": "run"})
     titles = [c.title for c in out["chunks"]]
     assert "The Prestige (film)" in titles and "The Dark Knight Rises" in titles
@@ -277,9 +277,57 @@ async def test_an_answer_from_a_passage_about_something_else_is_asked_again_of_t
     assert about_subject("When was he born?", out["chunks"]) == []  # a question that names nothing is not checked
 
 
+def prestige_first(messages, schema):
+    """A small model shown The Prestige's page takes its date (2006) for The Dark Knight Rises."""
+    if schema is Queries:
+        return Queries(queries=["The Dark Knight Rises film"])
+    shown = messages[-1].content
+    if prestige := re.search(r"\[(\d+)\] The Prestige \(film\):", shown):
+        return f"2006 [{prestige[1]}]"
+    own = re.search(r"\[(\d+)\] The Dark Knight Rises:", shown)
+    return f"2012 [{own[1]}]"
+
+
+async def test_a_question_naming_a_page_by_its_title_is_first_asked_of_that_pages_passages(setup):
+    """"Which year is The Dark Knight Rises film from?", with The Prestige's page read too: the model
+    is first shown the passages of the page the question names by its title and of the pages that
+    one names (Christopher Nolan's), not The Prestige's, whose date it would take. The answer cites
+    its film's page, numbered as the searcher read it, and every page read stays among its passages."""
+    index, memory, reader = setup
+    chat = ScriptedChat(prestige_first)
+    out = await build_searcher(deps(chat, ThreeFilms(), reader, memory)).ainvoke(
+        {"question": "Which year is The Dark Knight Rises film from?", "queries": ["The Dark Knight Rises film"],
+         "today": "2026-11-28", "run_id": "run"})
+    titles = [c.title for c in out["chunks"]]
+    assert sorted(titles) == ["Christopher Nolan", "The Dark Knight Rises", "The Prestige (film)"]
+    asked = [r.messages[-1].content for r in chat.requests if r.schema is None]
+    assert len(asked) == 1 and "Christopher Nolan:" in asked[0] and "The Prestige (film):" not in asked[0]
+    assert out["answer"] == f"2012 [{titles.index('The Dark Knight Rises') + 1}]"
+
+
+async def test_when_the_named_pages_passages_give_no_answer_every_passage_is_asked(setup):
+    """The passages about The Dark Knight Rises answered only with the prompt's example ("The Sazerac
+    Company", no answer): the question is asked again of every passage read."""
+    index, memory, reader = setup
+
+    def example_unless_all(messages, schema):
+        if schema is None and "The Prestige (film):" not in messages[-1].content:
+            return "The Sazerac Company [1]"
+        return prestige_first(messages, schema)
+
+    chat = ScriptedChat(example_unless_all)
+    out = await build_searcher(deps(chat, ThreeFilms(), reader, memory)).ainvoke(
+        {"question": "Which year is The Dark Knight Rises film from?", "queries": ["The Dark Knight Rises film"],
+         "today": "2026-11-28", "run_id": "run"})
+    asked = [r.messages[-1].content for r in chat.requests if r.schema is None]
+    assert len(asked) == 2 and "The Prestige (film):" in asked[1]
+    prestige = [c.title for c in out["chunks"]].index("The Prestige (film)") + 1
+    assert out["found"] and out["answer"] == f"2006 [{prestige}]"  # what every passage gives
+
+
 async def test_a_question_naming_a_page_by_its_full_title_is_about_that_page_not_another_of_the_name(setup, tmp_path):
-    """"Who is the director of Sabotage (1936 Film)?" answered from David Ayer's page (he directed the
-    2014 Sabotage) is asked again of the page titled "Sabotage (1936 film)" and the pages it names
+    """"Who is the director of Sabotage (1936 Film)?", with David Ayer's page read first (he directed
+    the 2014 Sabotage), is asked of the page titled "Sabotage (1936 film)" and the pages it names
     (Alfred Hitchcock's): David Ayer's passage names "Sabotage" and "film" too, so only the full
     title tells the two films apart."""
     index, memory, reader = setup
