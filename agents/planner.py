@@ -17,7 +17,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
 from agents import both, chain, compare, prompts, same
-from agents.citations import Verifier, adds_to, grounded, lexical_support, renumber, strip_markers
+from agents.citations import Verifier, adds_to, grounded, lexical_support, renumber, repeats, strip_markers
 from agents.events import AnswerDelta, PlanUpdated, SubAnswer
 from agents.plan import NodeStatus, PlanNode
 from agents.searcher import SearcherDeps, build_searcher
@@ -176,8 +176,15 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
                 reply = decided
             else:
                 known = [strip_markers(f) for f in findings]
-                reply = await deps.chat.complete(prompts.answer(question, reading, known), max_tokens=48, stop=["\n"])
-                reply = renumber(reply.strip(), [c.id for c in reading], number_of)
+
+                async def ask(*told: str) -> str:
+                    reply = await deps.chat.complete(prompts.answer(question, reading, [*known, *told]), max_tokens=48, stop=["\n"])
+                    return renumber(reply.strip(), [c.id for c in reading], number_of)
+
+                reply = await ask()
+                if repeats(reply, question):  # only what the question names ("Lilu" for what Lilu is): asked again, told so
+                    again = await ask(prompts.REPEATED.format(strip_markers(reply)))
+                    reply = again if again and not repeats(again, question) else reply
             short = show(checker.feed(reply)) + show(checker.close())
             if not short.strip():
                 last = next(n for n in reversed(nodes.values()) if n.status is NodeStatus.ANSWERED)

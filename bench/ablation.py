@@ -10,8 +10,10 @@ same questions as the shipped code ("all on"). Every variant shares one memo of 
 kept in --out (memo.jsonl): decoding is greedy, so the same prompt gets the same reply, and a variant
 pays only for the prompts it changes (a post-processing step changes none in `rag`); so does a run
 again in the same --out after the code changed (delete its results-<variant>.jsonl and data-<variant> first:
-finished questions are not run again). A replayed reply counts as the call it replays, with its tokens; the
-seconds a question took measure speed only where nothing was replayed. The model is a running
+finished questions are not run again). The prompts say the date of the first run in --out (kept in its
+`today` file; `--today` sets it), so that a run on a later day replays them too. A replayed reply counts
+as the call it replays, with its tokens; the seconds a question took measure speed only where nothing
+was replayed. The model is a running
 `sleuth serve` when one serves the configured model, else an engine started here. Prints a table (EM
 and F1 of the short answer, the gold answer in the long text, citation precision, per mode and
 variant, with the change in F1 against "all on") and writes ablation.json and results-<variant>.jsonl
@@ -21,6 +23,7 @@ to --out.
 import argparse
 import asyncio
 import contextvars
+import datetime
 import json
 import sys
 from contextlib import AsyncExitStack, ExitStack
@@ -35,6 +38,7 @@ from agents.evaluation import Evaluator, evaluate, load_questions, read_results,
 from agents.llm.base import CallRecord, as_messages, counting, record  # noqa: E402
 from agents.session import open_chat  # noqa: E402
 from agents.untrusted import instructions  # noqa: E402
+from tools.clock import today  # noqa: E402
 from tools.search import LocalIndex  # noqa: E402
 from tools.text import MARKER  # noqa: E402
 
@@ -70,6 +74,8 @@ VARIANTS = {
     # a sub-answer that only repeats what the question names ("Paul Gross" for whom Paul Gross had a
     # child with) is asked again, the model told so
     "no repeat check": {"agents.searcher.repeats": lambda answer, question: False},
+    # ... and so is the final short answer ("Lilu" for "If Gallu is a demon Lilu is what?")
+    "no final repeat check": {"agents.planner.repeats": lambda answer, question: False},
     # "Where was the director of film Jaws born?": the director, then where he was born (agents.chain)
     "no chain answer": {"agents.chain.decide": lambda question, findings: None},
     "no self-planned chain": {"agents.chain.missing": lambda question, findings: None,
@@ -86,7 +92,7 @@ VARIANTS = {
 # at 1fec487 an answer of the wrong kind ("April 19, 1978" for where) asked again, told the kind wanted,
 # the passages about what a sub-question names shown first, and an answer saying "None" taken for none.
 DEEP_ONLY = {"no on_topic (plan filter)", "no name check", "no date comparison", "no self-planned comparison", "no same-country decision",
-             "no same-country comparison", "no chain answer", "no self-planned chain", "no self-planned both"}
+             "no same-country comparison", "no final repeat check", "no chain answer", "no self-planned chain", "no self-planned both"}
 
 
 class Memo:
@@ -151,6 +157,9 @@ async def main(args: argparse.Namespace) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     if not corpus_db.exists():
         LocalIndex(corpus_db).add(args.corpus)
+    kept = args.out / "today"
+    day = args.today or (datetime.date.fromisoformat(kept.read_text().strip()) if kept.exists() else today())
+    kept.write_text(f"{day.isoformat()}\n")
     rows = []
     async with AsyncExitStack() as stack:
         memo = Memo(await open_chat(base, stack), args.out / "memo.jsonl")
@@ -165,6 +174,8 @@ async def main(args: argparse.Namespace) -> None:
                     LocalIndex(corpus_db).db.copy_to(s.corpus_path)
                 results_path = args.out / f"results-{slug}.jsonl"
                 with ExitStack() as patched:
+                    for target in ("agents.researcher.today", "agents.evaluation.runner.today"):  # the prompts' date
+                        patched.enter_context(mock.patch(target, lambda: day))
                     for target, replacement in patches.items():
                         patched.enter_context(mock.patch(target, replacement))
                     async with Evaluator(s, memo, LocalIndex(s.corpus_path)) as evaluator:
@@ -207,5 +218,7 @@ if __name__ == "__main__":
     p.add_argument("--concurrency", type=int, default=4)
     p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS), metavar="VARIANT",
                    help='the variants to run (default: all); "all on" is the one the others are compared with')
+    p.add_argument("--today", type=datetime.date.fromisoformat, default=None,
+                   help="the date the prompts say (default: that of the first run in --out, else today)")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ablation")
     asyncio.run(main(p.parse_args()))

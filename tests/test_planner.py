@@ -419,3 +419,24 @@ async def test_a_short_answer_copied_from_the_prompts_example_gives_way_to_the_f
     assert "company" in " ".join(c["quote"] for c in out["citations"]).lower()
     assert out["short"] == "George T. Delacorte Jr." and "Sazerac" not in out["answer"]
 
+
+
+@pytest.mark.parametrize("again, short", [("The Sazerac Company [1]", "The Sazerac Company"), ("Kentucky Tavern [1]", "Kentucky Tavern")],
+                         ids=["reads-on", "repeats-again"])
+async def test_a_short_answer_that_only_repeats_the_question_is_asked_again_told_so(deps, again, short):
+    """The final answer "Kentucky Tavern" to which company makes Kentucky Tavern is asked once more,
+    the model told that Kentucky Tavern is what the question asks about (as a sub-answer is); a
+    second answer that repeats too leaves the first."""
+    make, _ = deps
+    rule = planning([PlanStep(sub_questions=[SubQuestion(question="Which company makes Kentucky Tavern?")])])
+    told = "Known: Kentucky Tavern is what the question asks about, not its answer."
+
+    def repeating(messages, schema):
+        if schema is None and last(messages).endswith(f"Question: {QUESTION}"):
+            return again if told in last(messages) else "Kentucky Tavern [1]"
+        return rule(messages, schema)
+
+    chat = ScriptedChat(repeating)
+    out = await build_planner(make(chat)).ainvoke(start())
+    finals = [r.messages for r in chat.requests if last(r.messages).endswith(f"Question: {QUESTION}")]
+    assert out["short"] == short and len(finals) == 2 and told in last(finals[1])
