@@ -35,11 +35,14 @@ from tools.search import SearchBackend, SearchHit
 from tools.text import MARKER, content_words
 
 NOTHING_FOUND = "No information was found for this question."
-# a sentence ends at . ! or ? before a space; one inside a word stays in it ("6.21", "Trieste mia!,"),
-# and so does the period of an initial or a title ("U.S. Army", "J. R. R. Tolkien", "Dr. Who"), at the
+# a sentence ends at . ! or ? (and any closing quote) before the end or a space and a capital or a
+# digit, as memory's chunking has it; one inside a word stays in it ("6.21", "Trieste mia!,"), and so
+# does one before a small letter ("Whatever Happened to Baby Jane? is a 1962 film") and the period of an
+# initial or a title ("U.S. Army", "J. R. R. Tolkien", "Dr. Who", "c. 1025", 'Matthew "M." Ward'), at the
 # cost of joining a sentence that ends in one ("born in the U.S.") to the next
-_ABBREVIATION = r"\b(?:[A-Z]|Mr|Mrs|Ms|Dr|St|Jr|Sr|Mt|Ft|Gen|Col|Lt|Capt|Rev|Prof|No|vs|Inc|Co|Ltd|Bros)\.(?=\s)"
-_SENTENCES = re.compile(rf"(?:{_ABBREVIATION}|[^.!?]|[.!?](?!\s|$))+(?:[.!?]+(?=\s|$)|$)")
+_ABBREVIATION = r"\b(?:[A-Z]|Mr|Mrs|Ms|Dr|St|Jr|Sr|Mt|Ft|Gen|Col|Lt|Capt|Rev|Prof|No|vs|Inc|Co|Ltd|Bros|c|ca|fl|b|d)\.[\"'”’)]*(?=\s)"
+_END = r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9À-Ý]|\s*$)"
+_SENTENCES = re.compile(rf"(?:{_ABBREVIATION}|[^.!?]|(?!{_END})[.!?])+(?:{_END}|$)")
 
 
 class SearcherState(TypedDict, total=False):

@@ -228,7 +228,9 @@ async def test_an_answer_copied_from_the_prompts_example_is_no_answer(setup):
 PASSAGE = ("Trieste mia!, alternately titled Trieste del mio cuore, is a 1951 Italian film. "
            "The brewery's output was 6.21 million hectolitres in 2011. "
            "The 5th Infantry Regiment is a unit of the U.S. Army. It was formed in 1808. "
-           "The Hobbit is a novel by J. R. R. Tolkien, who taught at Oxford.")
+           "The Hobbit is a novel by J. R. R. Tolkien, who taught at Oxford. "
+           "Whatever Happened to Baby Jane? is a 1962 film by Robert Aldrich. He said \"Cut.\" It was done. "
+           "Matthew \"M.\" Ward (born c. 1973) is a singer.")
 
 
 @pytest.mark.parametrize("answer, question, sentence", [
@@ -240,7 +242,11 @@ PASSAGE = ("Trieste mia!, alternately titled Trieste del mio cuore, is a 1951 It
      "The 5th Infantry Regiment is a unit of the U.S. Army [1]."),
     ("Oxford [1]", "Where did the author of The Hobbit teach?",
      "The Hobbit is a novel by J. R. R. Tolkien, who taught at Oxford [1]."),
-], ids=["mark", "decimal", "abbreviation", "initials"])
+    ("Robert Aldrich [1]", "Who directed Whatever Happened to Baby Jane?",
+     "Whatever Happened to Baby Jane? is a 1962 film by Robert Aldrich [1]."),
+    ("Cut [1]", "What did he say?", "He said \"Cut.\" [1]."),
+    ("singer [1]", "What is M. Ward?", "Matthew \"M.\" Ward (born c. 1973) is a singer [1]."),
+], ids=["mark", "decimal", "abbreviation", "initials", "title-mark", "quote", "quoted-initial"])
 def test_the_evidence_is_the_whole_sentence(answer, question, sentence):
     chunk = Chunk(id=1, page_id=1, ordinal=0, start=0, end=len(PASSAGE), text=PASSAGE, tokens=80, summary="")
     assert evidence(answer, question, [chunk]) == sentence
