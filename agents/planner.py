@@ -185,6 +185,7 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
                 if repeats(reply, question):  # only what the question names ("Lilu" for what Lilu is): asked again, told so
                     again = await ask(prompts.REPEATED.format(strip_markers(reply)))
                     reply = again if again and not repeats(again, question) else reply
+                reply = cited_from_findings(reply, nodes, number_of, sources)
             short = show(checker.feed(reply)) + show(checker.close())
             if not short.strip():
                 last = next(n for n in reversed(nodes.values()) if n.status is NodeStatus.ANSWERED)
@@ -288,6 +289,27 @@ def by_findings(question: str, nodes: dict[str, PlanNode], number_of: dict[int, 
     # date, which does not support the film's name (that sentence follows, cited, in the evidence)
     naming = [c for c in cited if lexical_support(answer, c)] or cited
     return " ".join([answer, *dict.fromkeys(f"[{number_of[c.id]}]" for c in naming)])
+
+
+def cited_from_findings(reply: str, nodes: dict[str, PlanNode], number_of: dict[int, int], sources: dict[int, Chunk]) -> str:
+    """A short answer whose cited passages do not hold its words cites, instead, the passages of the
+    first finding that says it and whose passages hold it: "associated with other demons like Gallu and
+    Lilu [3]", [3] a film's page, comes from the finding "Alû is associated with other demons like
+    Gallu and Lilu [4]", so it cites [4]. The model numbers its passages by the answer prompt's reading;
+    the finding's citation was checked when its sub-question was answered."""
+    said = strip_markers(reply)
+    words = content_words(said)
+    cited = [sources[n] for m in MARKER.findall(reply) if (n := int(m)) in sources]
+    if not words or any(lexical_support(said, c) for c in cited):
+        return reply
+    for node in nodes.values():
+        if node.status is not NodeStatus.ANSWERED or not words <= content_words(strip_markers(node.answer)):
+            continue
+        marks = [n for m in MARKER.findall(node.answer) if 1 <= int(m) <= len(node.chunks)
+                 and lexical_support(said, sources[n := number_of[node.chunks[int(m) - 1].id]])]
+        if marks:
+            return " ".join([said.rstrip("."), *dict.fromkeys(f"[{n}]" for n in marks)])  # one sentence, its markers inside
+    return reply
 
 
 def on_topic(subs: list, question: str, done: list) -> list:

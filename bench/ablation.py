@@ -76,6 +76,8 @@ VARIANTS = {
     "no repeat check": {"agents.searcher.repeats": lambda answer, question: False},
     # ... and so is the final short answer ("Lilu" for "If Gallu is a demon Lilu is what?")
     "no final repeat check": {"agents.planner.repeats": lambda answer, question: False},
+    # ... and one whose cited passages do not hold its words cites the finding's passages that do
+    "no citation from findings": {"agents.planner.cited_from_findings": lambda reply, nodes, number_of, sources: reply},
     # "Where was the director of film Jaws born?": the director, then where he was born (agents.chain)
     "no chain answer": {"agents.chain.decide": lambda question, findings: None},
     "no self-planned chain": {"agents.chain.missing": lambda question, findings: None,
@@ -92,7 +94,8 @@ VARIANTS = {
 # at 1fec487 an answer of the wrong kind ("April 19, 1978" for where) asked again, told the kind wanted,
 # the passages about what a sub-question names shown first, and an answer saying "None" taken for none.
 DEEP_ONLY = {"no on_topic (plan filter)", "no name check", "no date comparison", "no self-planned comparison", "no same-country decision",
-             "no same-country comparison", "no final repeat check", "no chain answer", "no self-planned chain", "no self-planned both"}
+             "no same-country comparison", "no final repeat check", "no citation from findings",
+             "no chain answer", "no self-planned chain", "no self-planned both"}
 
 
 class Memo:

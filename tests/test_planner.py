@@ -440,3 +440,26 @@ async def test_a_short_answer_that_only_repeats_the_question_is_asked_again_told
     out = await build_planner(make(chat)).ainvoke(start())
     finals = [r.messages for r in chat.requests if last(r.messages).endswith(f"Question: {QUESTION}")]
     assert out["short"] == short and len(finals) == 2 and told in last(finals[1])
+
+
+@pytest.mark.parametrize("cites", ["nothing", "another passage"])
+async def test_a_short_answer_citing_no_passage_that_holds_it_cites_the_findings(deps, cites):
+    """The model writes the short answer from the passages recalled for the whole question and may
+    cite none, or one that does not say it; it then cites the passage of the finding it comes from."""
+    make, _ = deps
+    question = "Which company makes Kentucky Tavern, and where is Buffalo Trace?"
+    rule = planning([PlanStep(sub_questions=[SubQuestion(question="Which company makes Kentucky Tavern?")])])
+
+    def final(messages, schema):
+        if schema is None and last(messages).endswith(f"Question: {question}"):
+            if cites == "nothing":
+                return "The Sazerac Company"
+            other = next(n for n, text in re.findall(r"^\[(\d+)\] (.*)$", last(messages), re.M) if "Sazerac" not in text)
+            return f"The Sazerac Company [{other}]"
+        return rule(messages, schema)
+
+    out = await build_planner(make(ScriptedChat(final))).ainvoke(start(question))
+    first = out["answer"].split("\n")[0]
+    number = int(re.fullmatch(r"The Sazerac Company \[(\d+)\]", first)[1])
+    cited = next(c for c in out["citations"] if c["number"] == number)
+    assert "Sazerac Company" in cited["quote"] and cited["supported"] and number not in out["unsupported"]
