@@ -4,6 +4,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from agents import both, chain, compare, same
 from memory import Chunk
 
 
@@ -43,3 +44,15 @@ class PlanNode(PlanItem):
 
 
 CHECKPOINTED = (PlanNode, NodeStatus, Chunk)  # the types a run's checkpoint holds besides plain data
+
+
+# The questions that plan themselves and that their findings decide, the first that takes a question
+SELF_PLANNED = (compare, same, both, chain)
+
+
+def as_findings(nodes: dict[str, PlanNode]) -> tuple[list[PlanNode], list[compare.Finding]]:
+    """The answered sub-questions, and each as a `compare.Finding`."""
+    answered = {key: n for key, n in nodes.items() if n.status is NodeStatus.ANSWERED}
+    position = {key: i for i, key in enumerate(answered)}
+    return list(answered.values()), [compare.Finding(n.question, n.answer, tuple(position[d] for d in n.depends_on if d in position),
+                                                     tuple((c.title, c.text) for c in n.chunks)) for n in answered.values()]

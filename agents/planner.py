@@ -1,5 +1,5 @@
 """The planner (MindSearch's WebPlanner) as a LangGraph graph: plan, dispatch searchers in
-parallel, merge, plan again; then respond and verify.
+parallel, merge, plan again; then answer (`agents.answer`: the short answer and its evidence, verified).
 
 The plan is data: a `PlanStep` validated by pydantic (and decoded under its JSON schema), never
 code. A sub-question runs as soon as the sub-questions it depends on are answered, all ready ones
@@ -9,21 +9,22 @@ wall-clock time end the planning; the state's `stopped` then says which (and so 
 
 import re
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Annotated, Any, TypedDict
 
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
-from agents import both, chain, compare, prompts, same
-from agents.citations import Verifier, adds_to, grounded, lexical_support, renumber, repeats, strip_markers
-from agents.events import AnswerDelta, PlanUpdated, SubAnswer
-from agents.plan import NodeStatus, PlanNode
+from agents import prompts
+from agents.answer import build_answer
+from agents.citations import strip_markers
+from agents.events import PlanUpdated, SubAnswer
+from agents.plan import SELF_PLANNED, NodeStatus, PlanNode, as_findings
 from agents.searcher import SearcherDeps, build_searcher
-from agents.untrusted import defang, instructions
-from memory import Chunk, Scope, TaskNode
-from tools.text import MARKER, content_words
+from agents.untrusted import instructions
+from memory import TaskNode
+from tools.text import content_words
 
 
 @dataclass(frozen=True)
@@ -123,86 +124,10 @@ def build_planner(deps: SearcherDeps, limits: Limits = Limits(), checkpointer: A
         get_stream_writer()(SubAnswer(node=task["node_id"], status=status, answer=out["answer"]))
         return {"nodes": {task["node_id"]: node}}
 
-    async def respond(state: PlannerState) -> PlannerState:
-        nodes = state.get("nodes", {})
-        sources: dict[int, Chunk] = {}
-        number_of: dict[int, int] = {}
-        findings, evidence = [], []
-        for node in nodes.values():
-            if node.status is not NodeStatus.ANSWERED:
-                continue
-            chunks = node.chunks
-            for c in chunks:
-                if c.id not in number_of:
-                    number_of[c.id] = len(number_of) + 1
-                    sources[number_of[c.id]] = c
-            local = [c.id for c in chunks]
-            findings.append(f"{node.question} {renumber(node.answer, local, number_of)}")
-            if node.evidence:
-                evidence.append(renumber(node.evidence, local, number_of))
-        question = state["question"]
-        reading: list[Chunk] = []
-        if findings:  # what memory recalls for the question itself, from every page this run read
-            recalled = await deps.memory.recall(question, budget_tokens=deps.budget_tokens, scope=Scope.run(state["run_id"]))
-            reading = prompts.that_fit(recalled.chunks or list(sources.values())[:8], deps.fit_tokens)
-            for c in reading:
-                if c.id not in number_of:
-                    number_of[c.id] = len(number_of) + 1
-                    sources[number_of[c.id]] = c
-        # The answer leads with a short answer the model writes from what memory recalls for the
-        # question out of every page the run read, knowing the findings; then the evidence behind
-        # the findings, each sentence cited. Every sentence is checked as it is
-        # written and streamed at once (AnswerDelta): what a reader sees is never taken back. A
-        # short answer whose words are not in the findings or sources, that only echoes the
-        # question, or that names what only the prompt's example does, is dropped, and the last
-        # finding's answer leads instead.
-        basis = " ".join(findings + [c.text for c in sources.values()])
-        read = content_words(f"{basis} {question}")  # once, not once a sentence
-        checker = Verifier(sources, clean=lambda s: defang(s, marker="") if grounded(s, basis) and adds_to(s, question)
-                           and not prompts.borrowed(s, read) else "")
-        write = get_stream_writer()
-
-        def show(text: str) -> str:
-            if text:
-                write(AnswerDelta(text=text))
-            return text
-
-        if not findings:
-            failed = next((n.error for n in nodes.values() if n.error), "")
-            short = text = show(f"sleuth could not search: {failed}" if failed else "sleuth found nothing to answer this question with.")
-        else:
-            decided = by_findings(question, nodes, number_of)
-            if decided:  # a comparison the findings settle: their dates or countries answer it, not the model
-                reply = decided
-            else:
-                known = [strip_markers(f) for f in findings]
-
-                async def ask(*told: str) -> str:
-                    reply = await deps.chat.complete(prompts.answer(question, reading, [*known, *told]), max_tokens=48, stop=["\n"])
-                    return renumber(reply.strip(), [c.id for c in reading], number_of)
-
-                reply = await ask()
-                if repeats(reply, question):  # only what the question names ("Lilu" for what Lilu is): asked again, told so
-                    again = await ask(prompts.REPEATED.format(strip_markers(reply)))
-                    reply = again if again and not repeats(again, question) else reply
-                reply = cited_from_findings(reply, nodes, number_of, sources)
-            short = show(checker.feed(reply)) + show(checker.close())
-            if not short.strip():
-                last = next(n for n in reversed(nodes.values()) if n.status is NodeStatus.ANSWERED)
-                short = show(checker.feed(renumber(last.answer, [c.id for c in last.chunks], number_of))) + show(checker.close())
-            if evidence:  # two sub-questions may rest on the same sentence: it is said once
-                show(checker.feed("\n\n" + " ".join(dict.fromkeys(evidence))))
-                show(checker.close())
-            text = checker.result.text
-        checked = checker.result
-        return {"answer": text, "short": strip_markers(short), "citations": [asdict(c) for c in checked.citations],
-                "read": list(dict.fromkeys(c.url for c in sources.values())),
-                "removed": checked.removed, "unsupported": checked.unsupported}
-
     graph = StateGraph(PlannerState)
     graph.add_node("plan", plan)
     graph.add_node("search", search)
-    graph.add_node("respond", respond)
+    graph.add_node("respond", build_answer(deps))
     graph.add_edge(START, "plan")
     graph.add_conditional_edges("plan", dispatch, ["search", "respond"])
     graph.add_edge("search", "plan")
@@ -241,18 +166,6 @@ def _task(state: PlannerState, nodes: dict[str, PlanNode], node_id: str) -> dict
             "today": state["today"], "context": context, "queries": queries, "given_pages": given_pages}
 
 
-def _findings(nodes: dict[str, PlanNode]) -> tuple[list[PlanNode], list[compare.Finding]]:
-    """The answered sub-questions, and each as a `compare.Finding`."""
-    answered = {key: n for key, n in nodes.items() if n.status is NodeStatus.ANSWERED}
-    position = {key: i for i, key in enumerate(answered)}
-    return list(answered.values()), [compare.Finding(n.question, n.answer, tuple(position[d] for d in n.depends_on if d in position),
-                                                     tuple((c.title, c.text) for c in n.chunks)) for n in answered.values()]
-
-
-# The questions that plan themselves and that their findings decide, the first that takes a question
-SELF_PLANNED = (compare, same, both, chain)
-
-
 def known_plan(question: str, nodes: dict[str, PlanNode]) -> prompts.PlanStep | None:
     """The next step of a comparison that plans itself: by date (`compare.missing`), each option's
     date, through what the question compares by ("Who is the director of Jaws?", then "When was
@@ -263,53 +176,11 @@ def known_plan(question: str, nodes: dict[str, PlanNode]) -> prompts.PlanStep | 
     Finished once all is answered. None
     for any other question: the model plans it. A small model stops such a plan one step short, at
     the directors, and then guesses."""
-    findings = _findings(nodes)[1]
+    findings = as_findings(nodes)[1]
     needed = next((n for plans in SELF_PLANNED if (n := plans.missing(question, findings)) is not None), None)
     if needed is None:
         return None
     return prompts.PlanStep(sub_questions=[prompts.SubQuestion(question=q) for q in needed if len(q) <= 200], finish=not needed)
-
-
-def by_findings(question: str, nodes: dict[str, PlanNode], number_of: dict[int, int]) -> str | None:
-    """The short answer of a comparison the findings settle, citing the passages behind it: by date
-    ("Who was born first, A or B?", `agents.compare`), the option picked, citing the passages that
-    name it; by country or place ("Are A and B of the same nationality?", `agents.same`), yes or no,
-    citing the passages that give each one's; whether both are of a kind (`agents.both`), no if
-    either is, yes if both are; through a role or a relation ("Where was the director
-    of film Jaws born?", `agents.chain`), what the question asked of the director found. None when the findings
-    do not settle it."""
-    found, findings = _findings(nodes)
-    decided = next((d for plans in SELF_PLANNED if (d := plans.decide(question, findings))), None)
-    if decided is None:
-        return None
-    answer, behind = decided
-    cited = [found[i].chunks[int(m) - 1] for i in behind for m in MARKER.findall(found[i].answer)
-             if 1 <= int(m) <= len(found[i].chunks)]
-    # an option is cited by the passages that name it: the film's page, not its director's birth
-    # date, which does not support the film's name (that sentence follows, cited, in the evidence)
-    naming = [c for c in cited if lexical_support(answer, c)] or cited
-    return " ".join([answer, *dict.fromkeys(f"[{number_of[c.id]}]" for c in naming)])
-
-
-def cited_from_findings(reply: str, nodes: dict[str, PlanNode], number_of: dict[int, int], sources: dict[int, Chunk]) -> str:
-    """A short answer whose cited passages do not hold its words cites, instead, the passages of the
-    first finding that says it and whose passages hold it: "associated with other demons like Gallu and
-    Lilu [3]", [3] a film's page, comes from the finding "Alû is associated with other demons like
-    Gallu and Lilu [4]", so it cites [4]. The model numbers its passages by the answer prompt's reading;
-    the finding's citation was checked when its sub-question was answered."""
-    said = strip_markers(reply)
-    words = content_words(said)
-    cited = [sources[n] for m in MARKER.findall(reply) if (n := int(m)) in sources]
-    if not words or any(lexical_support(said, c) for c in cited):
-        return reply
-    for node in nodes.values():
-        if node.status is not NodeStatus.ANSWERED or not words <= content_words(strip_markers(node.answer)):
-            continue
-        marks = [n for m in MARKER.findall(node.answer) if 1 <= int(m) <= len(node.chunks)
-                 and lexical_support(said, sources[n := number_of[node.chunks[int(m) - 1].id]])]
-        if marks:
-            return " ".join([said.rstrip("."), *dict.fromkeys(f"[{n}]" for n in marks)])  # one sentence, its markers inside
-    return reply
 
 
 def on_topic(subs: list, question: str, done: list) -> list:

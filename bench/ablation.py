@@ -75,9 +75,9 @@ VARIANTS = {
     # child with) is asked again, the model told so
     "no repeat check": {"agents.searcher.repeats": lambda answer, question: False},
     # ... and so is the final short answer ("Lilu" for "If Gallu is a demon Lilu is what?")
-    "no final repeat check": {"agents.planner.repeats": lambda answer, question: False},
+    "no final repeat check": {"agents.answer.repeats": lambda answer, question: False},
     # ... and one whose cited passages do not hold its words cites the finding's passages that do
-    "no citation from findings": {"agents.planner.cited_from_findings": lambda reply, nodes, number_of, sources: reply},
+    "no citation from findings": {"agents.answer.cited_from_findings": lambda reply, nodes, number_of, sources: reply},
     # "Where was the director of film Jaws born?": the director, then where he was born (agents.chain)
     "no chain answer": {"agents.chain.decide": lambda question, findings: None},
     "no self-planned chain": {"agents.chain.missing": lambda question, findings: None,
