@@ -35,15 +35,18 @@ def build_answer(deps: SearcherDeps):
         sources: dict[int, Chunk] = {}
         number_of: dict[int, int] = {}
         findings, evidence = [], []
-        for node in nodes.values():
-            if node.status is not NodeStatus.ANSWERED:
-                continue
-            chunks = node.chunks
+
+        def number(chunks: list[Chunk]) -> None:  # the global [n] of each chunk, in the order first cited
             for c in chunks:
                 if c.id not in number_of:
                     number_of[c.id] = len(number_of) + 1
                     sources[number_of[c.id]] = c
-            local = [c.id for c in chunks]
+
+        for node in nodes.values():
+            if node.status is not NodeStatus.ANSWERED:
+                continue
+            number(node.chunks)
+            local = [c.id for c in node.chunks]
             findings.append(f"{node.question} {renumber(node.answer, local, number_of)}")
             if node.evidence:
                 evidence.append(renumber(node.evidence, local, number_of))
@@ -52,10 +55,7 @@ def build_answer(deps: SearcherDeps):
         if findings:  # what memory recalls for the question itself, from every page this run read
             recalled = await deps.memory.recall(question, budget_tokens=deps.budget_tokens, scope=Scope.run(state["run_id"]))
             reading = prompts.that_fit(recalled.chunks or list(sources.values())[:8], deps.fit_tokens)
-            for c in reading:
-                if c.id not in number_of:
-                    number_of[c.id] = len(number_of) + 1
-                    sources[number_of[c.id]] = c
+            number(reading)
         basis = " ".join(findings + [c.text for c in sources.values()])
         read = content_words(f"{basis} {question}")  # once, not once a sentence
         checker = Verifier(sources, clean=lambda s: defang(s, marker="") if grounded(s, basis) and adds_to(s, question)
@@ -78,8 +78,8 @@ def build_answer(deps: SearcherDeps):
                 known = [strip_markers(f) for f in findings]
 
                 async def ask(*told: str) -> str:
-                    reply = await deps.chat.complete(prompts.answer(question, reading, [*known, *told]), max_tokens=48, stop=["\n"])
-                    return renumber(reply.strip(), [c.id for c in reading], number_of)
+                    said = await deps.chat.complete(prompts.answer(question, reading, [*known, *told]), max_tokens=48, stop=["\n"])
+                    return renumber(said.strip(), [c.id for c in reading], number_of)
 
                 reply = await ask()
                 if repeats(reply, question):  # only what the question names ("Lilu" for what Lilu is): asked again, told so
