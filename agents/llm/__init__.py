@@ -6,9 +6,8 @@
 `LocalChat` is imported lazily: it needs the engine extra.
 """
 
-from agents.llm.base import (
-    CallRecord, ChatModel, LLMError, LLMUnavailable, Message, StructuredOutputError, Usage, counting, parse_structured,
-)
+from agents.errors import LLMError, LLMUnavailable, StructuredOutputError
+from agents.llm.base import CallRecord, ChatModel, Message, Usage, counting, parse_structured
 from agents.llm.openai import OpenAIChat
 from agents.llm.scripted import ScriptedChat
 

@@ -17,7 +17,7 @@ from typing import Literal, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ValidationError
 
-from agents.errors import LLMError, LLMUnavailable, StructuredOutputError  # noqa: F401 - re-exported
+from agents.errors import StructuredOutputError
 
 T = TypeVar("T", bound=BaseModel)
 

@@ -6,8 +6,9 @@ were running at once, which is how a test sees that nothing serialises them.
 
 from collections.abc import AsyncIterator
 
+from agents.errors import LLMError
 from agents.llm.base import (
-    CallRecord, LLMError, Message, Messages, T, Usage, as_messages, complete_and_record, record, schema_of,
+    CallRecord, Message, Messages, T, Usage, as_messages, complete_and_record, record, schema_of,
 )
 from attention_runtime.engine import Engine, EngineError
 

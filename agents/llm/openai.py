@@ -8,8 +8,9 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import httpx
 
+from agents.errors import LLMError, LLMUnavailable
 from agents.llm.base import (
-    CallRecord, LLMError, LLMUnavailable, Message, Messages, T, Timer, Usage, as_messages, complete_and_record, record, schema_of,
+    CallRecord, Message, Messages, T, Timer, Usage, as_messages, complete_and_record, record, schema_of,
 )
 from tools.retry import Retries
 
