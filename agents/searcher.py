@@ -29,20 +29,12 @@ from agents.events import PageRead, SearchStarted
 from agents.llm import ChatModel, StructuredOutputError
 from agents.reader import Reader
 from agents.untrusted import defang
-from memory import AsyncMemory, Chunk, Scope, canonical_url
+from memory import AsyncMemory, Chunk, Scope, canonical_url, split_sentences
 from tools.errors import SearchError
 from tools.search import SearchBackend, SearchHit
 from tools.text import MARKER, content_words
 
 NOTHING_FOUND = "No information was found for this question."
-# a sentence ends at . ! or ? (and any closing quote) before the end or a space and a capital or a
-# digit, as memory's chunking has it; one inside a word stays in it ("6.21", "Trieste mia!,"), and so
-# does one before a small letter ("Whatever Happened to Baby Jane? is a 1962 film") and the period of an
-# initial or a title ("U.S. Army", "J. R. R. Tolkien", "Dr. Who", "c. 1025", 'Matthew "M." Ward'), at the
-# cost of joining a sentence that ends in one ("born in the U.S.") to the next
-_ABBREVIATION = r"\b(?:[A-Z]|Mr|Mrs|Ms|Dr|St|Jr|Sr|Mt|Ft|Gen|Col|Lt|Capt|Rev|Prof|No|vs|Inc|Co|Ltd|Bros|c|ca|fl|b|d)\.[\"'”’)]*(?=\s)"
-_END = r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9À-Ý]|\s*$)"
-_SENTENCES = re.compile(rf"(?:{_ABBREVIATION}|[^.!?]|(?!{_END})[.!?])+(?:{_END}|$)")
 
 
 class SearcherState(TypedDict, total=False):
@@ -99,7 +91,7 @@ def evidence(answer: str, question: str, chunks: list[Chunk]) -> str:
     asked = content_words(question)
     best, score = "", (0, 0)
     for i in cited or range(1, len(chunks) + 1):
-        for sentence in _SENTENCES.findall(" ".join(chunks[i - 1].text.split())):
+        for sentence in split_sentences(" ".join(chunks[i - 1].text.split())):
             words = content_words(sentence)
             overlap = (len(said & words), len(asked & words))
             if overlap > score:

@@ -6,7 +6,7 @@ back the best chunks for a question within a token budget, coarse-to-fine. Every
 a user's input is a `StoreError`.
 """
 
-from memory.chunking import TextChunk, TokenCounter, approx_tokens, chunk_text
+from memory.chunking import TextChunk, TokenCounter, approx_tokens, chunk_text, split_sentences
 from memory.db import SCHEMA_VERSION, StoreError
 from memory.models import (
     Added, Chunk, Dropped, Recall, RecallStats, RunRecord, StoredPage, TaskNode, ThreadContext, ThreadInfo, Turn,
@@ -21,5 +21,5 @@ __all__ = [
     "ALL", "SCHEMA_VERSION", "Added", "AsyncMemory", "Chunk", "Dropped", "Memory", "Recall", "RecallParams",
     "RecallStats", "RunRecord", "Scope", "StoreError", "StoredPage", "Summariser", "TaskNode", "TextChunk",
     "ThreadContext", "ThreadInfo", "TokenCounter", "Turn", "approx_tokens", "canonical_url", "chunk_text",
-    "extractive_summary",
+    "extractive_summary", "split_sentences",
 ]

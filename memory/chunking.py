@@ -13,9 +13,15 @@ TokenCounter = Callable[[str], int]
 
 _PIECE = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 _PARAGRAPH = re.compile(r"\S(?:.*?\S)?(?=\s*\n\s*\n|\s*$)", re.DOTALL)
-# A sentence ends at . ! ? (with closing quotes or brackets) followed by space and a capital,
-# digit, quote or bracket; "e.g. this" and "3.5" do not end one.
-_SENTENCE_END = re.compile(r"""(?<=[.!?])["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9À-Ý])""")
+# A sentence ends at . ! or ? (with any closing quotes or brackets) before a space and then a capital, a digit,
+# or an opening quote or bracket, or at the end of the text. One inside a word stays in it ("6.21",
+# "example.com", "Trieste mia!,"), and so does one before a small letter ("Whatever Happened to Baby Jane? is a
+# 1962 film") and the period of an initial or a title ("U.S. Army", "J. R. R. Tolkien", "Dr. Who", "c. 1025",
+# 'Matthew "M." Ward'), at the cost of joining a sentence that ends in one ("born in the U.S.") to the next.
+_SENTENCE_END = re.compile(r"""[.!?]+["'”’)\]]*(\s+)(?=["'“‘(\[]?[A-Z0-9À-Ý])""")
+_ABBREVIATION = re.compile(
+    r"""\b(?:[A-Z]|Mr|Mrs|Ms|Dr|St|Jr|Sr|Mt|Ft|Gen|Col|Lt|Capt|Rev|Prof|No|vs|Inc|Co|Corp|Ltd|Bros|c|ca|fl|b|d)\."""
+    r"""["'”’)\]]*$""")
 
 
 def approx_tokens(text: str) -> int:
@@ -47,18 +53,21 @@ def paragraphs(text: str) -> Iterator[Span]:
         yield Span(m.start(), m.end())
 
 
-_ABBREVIATION = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Prof|Gen|Col|Lt|No|vs|etc|Inc|Ltd|Co|Corp|Mt|[A-Z])\.)$")
-
-
-def sentences(text: str, span: Span) -> Iterator[Span]:
-    start = span.start
-    for m in _SENTENCE_END.finditer(text, span.start, span.end):
-        if _ABBREVIATION.search(text, max(start, m.start() - 6), m.start()):
-            continue  # "Dr. Smith", "R. Monarch": not the end of a sentence
-        yield Span(start, m.start())
+def sentences(text: str, span: Span | None = None) -> Iterator[Span]:
+    """The sentences of `text` (of `span` of it), each with its closing marks and quotes."""
+    start, stop = (0, len(text)) if span is None else (span.start, span.end)
+    for m in _SENTENCE_END.finditer(text, start, stop):
+        if _ABBREVIATION.search(text, max(start, m.start() - 6), m.start(1)):
+            continue
+        yield Span(start, m.start(1))
         start = m.end()
-    if start < span.end:
-        yield Span(start, span.end)
+    if start < stop:
+        yield Span(start, stop)
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of `text`, as strings (what `sentences` finds)."""
+    return [text[s.start : s.end] for s in sentences(text)]
 
 
 def _words(text: str, span: Span, target: int, count: TokenCounter) -> Iterator[Span]:

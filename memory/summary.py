@@ -14,6 +14,9 @@ from tools.text import STOPWORDS
 Summariser = Callable[[str, str], str]  # (page title, chunk text) -> summary
 
 _WORD = re.compile(r"[^\W\d_][\w'-]*", re.UNICODE)
+# the lead is cut at the first . ! or ?, even an initial's ("directed by Alan J."): cut as a sentence
+# (`memory.chunking.sentences`), 1,778 of the dev corpus's 17,876 summaries grew longer, and `deep` lost
+# F1 on 200 dev questions (-0.013, 95% -0.030 to 0.000; README, "Memory")
 _LEAD = re.compile(r"^.*?[.!?](?=\s|$)", re.DOTALL)
 
 

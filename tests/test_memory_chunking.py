@@ -1,6 +1,6 @@
 """Chunking: exact offsets, sentence boundaries, target sizes."""
 
-from memory import approx_tokens, chunk_text, extractive_summary
+from memory import approx_tokens, chunk_text, extractive_summary, split_sentences
 
 PROSE = (
     "Kentucky Tavern is a brand of straight bourbon whiskey. It is produced by the Sazerac Company. "
@@ -56,3 +56,15 @@ def test_extractive_summary_has_title_lead_and_salient_terms():
     assert title == "Kentucky Tavern"
     assert lead == "Kentucky Tavern is a brand of straight bourbon whiskey."
     assert "distillery" in terms.split()
+
+
+def test_a_sentence_keeps_its_closing_quote_and_a_title_or_initial_ends_none():
+    """One rule cuts sentences for chunks and for the evidence under an answer: the closing
+    quote stays with its sentence, and "Capt.", "c. 1508", "J. R. R." do not end one."""
+    text = 'It was done. He said "Cut." Capt. Smith sailed in c. 1508 with Rev. Jones. J. R. R. Tolkien wrote it.'
+    assert split_sentences(text) == [
+        "It was done.", 'He said "Cut."', "Capt. Smith sailed in c. 1508 with Rev. Jones.", "J. R. R. Tolkien wrote it."]
+    chunks = chunk_text(text, target_tokens=9, count=lambda t: len(t.split()))  # a word a token: a chunk ends at 9
+    assert [c.text for c in chunks][:2] == ['It was done. He said "Cut."', "Capt. Smith sailed in c. 1508 with Rev. Jones."]
+    assert not any(c.text.startswith(("Smith", "1508", "Jones", "R.", "Tolkien")) for c in chunks)
+
